@@ -1,0 +1,76 @@
+package dev.tidemark.config;
+
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
+
+import java.net.URI;
+import java.util.Map;
+
+/**
+ * Builds AWS SDK v2 clients from an environment map (normally {@code System.getenv()}; the local runtime passes each
+ * function's own map). Honours {@code AWS_REGION}, {@code AWS_ENDPOINT_URL}, {@code AWS_ENDPOINT_URL_S3},
+ * {@code AWS_ENDPOINT_URL_SECRETS_MANAGER}; static keys when {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}
+ * are in the map, otherwise the default provider chain. S3 uses path-style addressing when an endpoint is overridden.
+ * Uses the URL-connection HTTP client (small, fast to start).
+ */
+public final class AwsClients {
+
+    private final Map<String, String> env;
+
+    /** @param env environment variables */
+    public AwsClients(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
+
+    /** @return a new S3 client */
+    public S3Client s3() {
+        var builder = S3Client.builder().httpClient(UrlConnectionHttpClient.create()).region(region()).credentialsProvider(credentials());
+        String endpoint = endpoint("AWS_ENDPOINT_URL_S3");
+        if (endpoint != null) {
+            builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
+        }
+        return builder.build();
+    }
+
+    /** @return a new Secrets Manager client */
+    public SecretsManagerClient secretsManager() {
+        var builder = SecretsManagerClient.builder().httpClient(UrlConnectionHttpClient.create()).region(region()).credentialsProvider(credentials());
+        String endpoint = endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+        if (endpoint != null) {
+            builder.endpointOverride(URI.create(endpoint));
+        }
+        return builder.build();
+    }
+
+    private String endpoint(String specific) {
+        String v = env.get(specific);
+        if (v == null || v.isBlank()) {
+            v = env.get("AWS_ENDPOINT_URL");
+        }
+        return v == null || v.isBlank() ? null : v;
+    }
+
+    private Region region() {
+        String r = env.getOrDefault("AWS_REGION", env.getOrDefault("AWS_DEFAULT_REGION", "us-east-1"));
+        return Region.of(r);
+    }
+
+    private AwsCredentialsProvider credentials() {
+        String key = env.get("AWS_ACCESS_KEY_ID");
+        String secret = env.get("AWS_SECRET_ACCESS_KEY");
+        if (key != null && secret != null) {
+            String token = env.get("AWS_SESSION_TOKEN");
+            if (token != null) {
+                return StaticCredentialsProvider.create(software.amazon.awssdk.auth.credentials.AwsSessionCredentials.create(key, secret, token));
+            }
+            return StaticCredentialsProvider.create(AwsBasicCredentials.create(key, secret));
+        }
+        return DefaultCredentialsProvider.builder().build();
+    }
+}

@@ -1,0 +1,117 @@
+package dev.tidemark.config;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.json.Json;
+import dev.tidemark.location.Location;
+import dev.tidemark.migration.Store;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Function configuration, read from environment variables that template.yaml sets:
+ * <ul>
+ *   <li>{@code TIDEMARK_TARGETS}: JSON array of {@code {name, store, secretId, location, database?}};</li>
+ *   <li>{@code TIDEMARK_LOCK_WAIT_SECONDS}: how long migrate waits for a held lock before
+ *       {@link dev.tidemark.error.LockContentionException} (default 30);</li>
+ *   <li>{@code TIDEMARK_LEASE_SECONDS}: lease length for MongoDB/Elasticsearch locks (default 60);</li>
+ *   <li>{@code TIDEMARK_SECRET_CACHE_SECONDS}: secret cache age (default 300).</li>
+ * </ul>
+ *
+ * @param targets the configured targets, unique by name
+ * @param lockWaitSeconds seconds to wait for a held lock
+ * @param leaseSeconds lease length in seconds
+ * @param secretCacheSeconds secret cache age in seconds
+ */
+public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, int leaseSeconds, int secretCacheSeconds) {
+
+    /** Canonical constructor: copies the list. */
+    public TidemarkConfig {
+        targets = List.copyOf(targets);
+    }
+
+    /**
+     * @param env environment variables
+     * @return the configuration
+     * @throws ValidationException naming the variable and the problem
+     */
+    public static TidemarkConfig fromEnvironment(Map<String, String> env) {
+        String raw = env.get("TIDEMARK_TARGETS");
+        if (raw == null || raw.isBlank()) {
+            throw new ValidationException("TIDEMARK_TARGETS: not set; expected a JSON array of {name, store, secretId, location}");
+        }
+        List<Map<String, String>> items;
+        try {
+            items = Json.MAPPER.readValue(raw, new TypeReference<>() {
+            });
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ValidationException("TIDEMARK_TARGETS: not a JSON array of objects with string values");
+        }
+        List<TargetConfig> targets = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            Map<String, String> item = items.get(i);
+            String field = "TIDEMARK_TARGETS[" + i + "]";
+            String name = item.get("name");
+            if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+                throw new ValidationException(field + ".name: missing or not of the form [A-Za-z0-9][A-Za-z0-9_.-]*");
+            }
+            if (!names.add(name)) {
+                throw new ValidationException(field + ".name: '" + name + "' is configured twice");
+            }
+            Store store;
+            try {
+                store = Store.of(item.get("store"));
+            } catch (ValidationException e) {
+                throw new ValidationException(field + "." + e.getMessage());
+            }
+            String secretId = item.get("secretId");
+            if (secretId == null || secretId.isBlank()) {
+                throw new ValidationException(field + ".secretId: missing");
+            }
+            try {
+                Location.parse(item.get("location"));
+            } catch (ValidationException e) {
+                throw new ValidationException(field + "." + e.getMessage());
+            }
+            targets.add(new TargetConfig(name, store, secretId, item.get("location"), item.get("database")));
+        }
+        return new TidemarkConfig(targets, intVar(env, "TIDEMARK_LOCK_WAIT_SECONDS", 30), intVar(env, "TIDEMARK_LEASE_SECONDS", 60),
+            intVar(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300));
+    }
+
+    /**
+     * @param name a target name from an event
+     * @return the target, if configured
+     */
+    public Optional<TargetConfig> target(String name) {
+        return targets.stream().filter(t -> t.name().equals(name)).findFirst();
+    }
+
+    private static int intVar(Map<String, String> env, String key, int dflt) {
+        String v = env.get(key);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ValidationException(key + ": not a non-negative whole number: '" + v + "'");
+        }
+    }
+
+    /** @return names of the configured targets, for messages */
+    public List<String> targetNames() {
+        return targets.stream().map(TargetConfig::name).toList();
+    }
+
+}

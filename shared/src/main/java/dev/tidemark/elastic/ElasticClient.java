@@ -1,0 +1,141 @@
+package dev.tidemark.elastic;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.error.ConnectionException;
+import dev.tidemark.json.Json;
+import dev.tidemark.secrets.ConnectionSecrets;
+import org.apache.http.Header;
+import org.apache.http.HttpHost;
+import org.apache.http.entity.ContentType;
+import org.apache.http.entity.StringEntity;
+import org.apache.http.message.BasicHeader;
+import org.apache.http.util.EntityUtils;
+import org.elasticsearch.client.Request;
+import org.elasticsearch.client.Response;
+import org.elasticsearch.client.ResponseException;
+import org.elasticsearch.client.RestClient;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * A thin JSON-over-HTTP client on Elasticsearch's low-level REST client: every answer, whatever its status, comes
+ * back as a {@link Reply}; only transport failures raise {@link ConnectionException}. Authenticates with basic auth or
+ * an API key from the connection secret.
+ */
+public final class ElasticClient implements AutoCloseable {
+
+    /**
+     * An HTTP answer.
+     *
+     * @param status HTTP status
+     * @param body parsed JSON body, or a missing node when empty or not JSON
+     */
+    public record Reply(int status, JsonNode body) {
+        /** @return whether the status is 2xx */
+        public boolean ok() {
+            return status >= 200 && status < 300;
+        }
+
+        /** @return {@code error.type: error.reason} of an Elasticsearch error body, or the status */
+        public String error() {
+            JsonNode e = body.path("error");
+            if (e.isObject()) {
+                return e.path("type").asText() + ": " + e.path("reason").asText();
+            }
+            if (e.isTextual()) {
+                return e.asText();
+            }
+            return "HTTP " + status;
+        }
+    }
+
+    private final RestClient client;
+    private final String url;
+
+    /** @param connection URL and credentials */
+    public ElasticClient(ConnectionSecrets.Elastic connection) {
+        this.url = connection.url();
+        List<Header> headers = new ArrayList<>();
+        if (connection.apiKey() != null) {
+            headers.add(new BasicHeader("Authorization", "ApiKey " + connection.apiKey()));
+        } else if (connection.username() != null) {
+            String token = Base64.getEncoder().encodeToString((connection.username() + ":" + (connection.password() == null ? "" : connection.password()))
+                .getBytes(StandardCharsets.UTF_8));
+            headers.add(new BasicHeader("Authorization", "Basic " + token));
+        }
+        this.client = RestClient.builder(HttpHost.create(connection.url()))
+            .setDefaultHeaders(headers.toArray(Header[]::new))
+            .setRequestConfigCallback(c -> c.setConnectTimeout(5_000).setSocketTimeout(120_000))
+            .build();
+    }
+
+    /**
+     * @param method HTTP method
+     * @param path path and query
+     * @param body JSON body or {@code null}
+     * @return the answer
+     * @throws ConnectionException when the cluster cannot be reached
+     */
+    public Reply send(String method, String path, String body) {
+        Request request = new Request(method, path);
+        if (body != null) {
+            boolean ndjson = path.contains("_bulk") || path.contains("_msearch");
+            request.setEntity(new StringEntity(body, ndjson ? ContentType.create("application/x-ndjson", StandardCharsets.UTF_8)
+                : ContentType.APPLICATION_JSON));
+        }
+        try {
+            return toReply(client.performRequest(request));
+        } catch (ResponseException e) {
+            try {
+                return toReply(e.getResponse());
+            } catch (IOException io) {
+                throw new ConnectionException("elasticsearch at " + url + ": " + io.getMessage(), io);
+            }
+        } catch (IOException e) {
+            throw new ConnectionException("elasticsearch at " + url + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @param method HTTP method
+     * @param path path and query
+     * @param body a value serialised as JSON, or {@code null}
+     * @return the answer
+     */
+    public Reply sendJson(String method, String path, Object body) {
+        try {
+            return send(method, path, body == null ? null : Json.MAPPER.writeValueAsString(body));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static Reply toReply(Response response) throws IOException {
+        String text;
+        try {
+            text = response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
+        } catch (org.apache.http.ParseException e) {
+            throw new IOException(e);
+        }
+        JsonNode body;
+        try {
+            body = text.isBlank() ? Json.MAPPER.missingNode() : Json.MAPPER.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            body = Json.MAPPER.getNodeFactory().textNode(text);
+        }
+        return new Reply(response.getStatusLine().getStatusCode(), body);
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (IOException e) {
+            // closing a pooled HTTP client has nothing left to recover
+        }
+    }
+}

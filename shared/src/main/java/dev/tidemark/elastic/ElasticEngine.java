@@ -1,0 +1,75 @@
+package dev.tidemark.elastic;
+
+import dev.tidemark.migration.LeasedMigrationEngine;
+import dev.tidemark.migration.MigrationScript;
+import dev.tidemark.migration.Store;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Elasticsearch migrations: a {@code V<version>__<description>.http} file holds one or more requests in the Kibana Dev
+ * Tools form ({@link HttpScriptParser}), sent in order; an answer outside 2xx fails the migration with Elasticsearch's
+ * error type and reason. Requests of a migration are not transactional: those sent before a failing one stay applied
+ * and the migration is recorded as failed. History in {@code tidemark_schema_history}, lease lock in
+ * {@code tidemark_lock}.
+ */
+public final class ElasticEngine extends LeasedMigrationEngine<List<HttpRequestSpec>> {
+
+    private final ElasticClient client;
+
+    /**
+     * @param target the target name
+     * @param client the cluster (closed by {@link #close()})
+     * @param scripts resolved {@code .http} migrations
+     * @param leaseLength lease length
+     * @param lockWait how long to wait for a held lock
+     */
+    public ElasticEngine(String target, ElasticClient client, List<MigrationScript> scripts, Duration leaseLength, Duration lockWait) {
+        super(Store.ELASTICSEARCH, target, scripts, new ElasticHistoryStore(client, target), new ElasticLeaseStore(client, target),
+            leaseLength, lockWait, "tidemark");
+        this.client = client;
+    }
+
+    @Override
+    protected List<HttpRequestSpec> parse(MigrationScript script) {
+        return HttpScriptParser.parse(script.script(), script.content());
+    }
+
+    @Override
+    protected void execute(MigrationScript script, List<HttpRequestSpec> requests) {
+        for (HttpRequestSpec r : requests) {
+            ElasticClient.Reply reply = client.send(r.method(), r.path(), r.body());
+            if (!reply.ok()) {
+                throw new IllegalStateException("line " + r.line() + " " + r.method() + " " + r.path() + " answered " + reply.status() + " "
+                    + reply.error());
+            }
+            if (r.path().contains("_bulk") && reply.body().path("errors").asBoolean(false)) {
+                throw new IllegalStateException("line " + r.line() + " " + r.method() + " " + r.path() + " had item errors");
+            }
+        }
+    }
+
+    @Override
+    protected String historyType() {
+        return "HTTP";
+    }
+
+    @Override
+    public void ping() {
+        ElasticClient.Reply reply = client.send("GET", "/_cluster/health", null);
+        if (!reply.ok()) {
+            throw new dev.tidemark.error.ConnectionException("elasticsearch target '" + target() + "': cluster health answered " + reply.error());
+        }
+    }
+
+    /** @return the client, for health checks */
+    public ElasticClient client() {
+        return client;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

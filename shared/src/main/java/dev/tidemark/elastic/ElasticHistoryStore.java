@@ -1,0 +1,106 @@
+package dev.tidemark.elastic;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.error.ConnectionException;
+import dev.tidemark.migration.AppliedMigration;
+import dev.tidemark.migration.HistoryStore;
+import dev.tidemark.migration.MigrationVersion;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Schema history in the index {@code tidemark_schema_history}: one document per record, {@code _id} = installed rank,
+ * Flyway's field names, explicit mappings, {@code auto_expand_replicas: 0-1} (green on a single node, one replica where
+ * possible). Writes use {@code refresh=true} so the next read sees them.
+ */
+public final class ElasticHistoryStore implements HistoryStore {
+
+    /** Index name. */
+    public static final String INDEX = "tidemark_schema_history";
+
+    private final ElasticClient client;
+    private final String target;
+
+    /**
+     * @param client the cluster
+     * @param target the target name, for messages
+     */
+    public ElasticHistoryStore(ElasticClient client, String target) {
+        this.client = client;
+        this.target = target;
+    }
+
+    static void ensureIndex(ElasticClient client, String index, Map<String, Object> properties, String target) {
+        ElasticClient.Reply exists = client.send("HEAD", "/" + index, null);
+        if (exists.status() == 200) {
+            return;
+        }
+        Map<String, Object> body = Map.of(
+            "settings", Map.of("number_of_shards", 1, "auto_expand_replicas", "0-1"),
+            "mappings", Map.of("dynamic", "strict", "properties", properties));
+        ElasticClient.Reply created = client.sendJson("PUT", "/" + index, body);
+        if (!created.ok() && !created.body().path("error").path("type").asText().equals("resource_already_exists_exception")) {
+            throw new ConnectionException("elasticsearch target '" + target + "': cannot create index " + index + ": " + created.error());
+        }
+    }
+
+    @Override
+    public List<AppliedMigration> read() {
+        ElasticClient.Reply reply = client.send("GET", "/" + INDEX + "/_search?size=10000&sort=installed_rank:asc", null);
+        if (reply.status() == 404) {
+            return List.of();
+        }
+        if (!reply.ok()) {
+            throw new ConnectionException("elasticsearch target '" + target + "': cannot read " + INDEX + ": " + reply.error());
+        }
+        List<AppliedMigration> rows = new ArrayList<>();
+        for (JsonNode hit : reply.body().path("hits").path("hits")) {
+            JsonNode s = hit.path("_source");
+            rows.add(new AppliedMigration(s.path("installed_rank").asInt(),
+                s.hasNonNull("version") ? MigrationVersion.parse(s.get("version").asText()) : null,
+                s.path("description").asText(null), s.path("type").asText(null), s.path("script").asText(null),
+                s.hasNonNull("checksum") ? s.get("checksum").asInt() : null, s.path("installed_by").asText(null),
+                s.hasNonNull("installed_on") ? Instant.parse(s.get("installed_on").asText()) : null,
+                s.path("execution_time").asLong(), s.path("success").asBoolean(), s.path("error").asText(null)));
+        }
+        return rows;
+    }
+
+    @Override
+    public void append(AppliedMigration row) {
+        ensureIndex(client, INDEX, Map.ofEntries(
+            Map.entry("installed_rank", Map.of("type", "integer")),
+            Map.entry("version", Map.of("type", "keyword")),
+            Map.entry("description", Map.of("type", "keyword")),
+            Map.entry("type", Map.of("type", "keyword")),
+            Map.entry("script", Map.of("type", "keyword")),
+            Map.entry("checksum", Map.of("type", "integer")),
+            Map.entry("installed_by", Map.of("type", "keyword")),
+            Map.entry("installed_on", Map.of("type", "date")),
+            Map.entry("execution_time", Map.of("type", "long")),
+            Map.entry("success", Map.of("type", "boolean")),
+            Map.entry("error", Map.of("type", "text"))), target);
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("installed_rank", row.installedRank());
+        doc.put("version", row.version() == null ? null : row.version().toString());
+        doc.put("description", row.description());
+        doc.put("type", row.type());
+        doc.put("script", row.script());
+        doc.put("checksum", row.checksum());
+        doc.put("installed_by", row.installedBy());
+        doc.put("installed_on", row.installedOn().toString());
+        doc.put("execution_time", row.executionTimeMs());
+        doc.put("success", row.success());
+        if (row.error() != null) {
+            doc.put("error", row.error());
+        }
+        ElasticClient.Reply reply = client.sendJson("PUT", "/" + INDEX + "/_create/" + row.installedRank() + "?refresh=true", doc);
+        if (!reply.ok()) {
+            throw new ConnectionException("elasticsearch target '" + target + "': cannot write " + INDEX + ": " + reply.error());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.tidemark.engine;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoClients;
+import dev.tidemark.config.TargetConfig;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.elastic.ElasticClient;
+import dev.tidemark.elastic.ElasticEngine;
+import dev.tidemark.location.Location;
+import dev.tidemark.location.LocationReader;
+import dev.tidemark.migration.MigrationEngine;
+import dev.tidemark.migration.MigrationResolver;
+import dev.tidemark.migration.MigrationScript;
+import dev.tidemark.mongo.MongoEngine;
+import dev.tidemark.postgres.PostgresEngine;
+import dev.tidemark.secrets.ConnectionSecrets;
+import dev.tidemark.secrets.SecretsSource;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Opens the {@link MigrationEngine} of a configured target: reads its connection secret, reads and resolves its
+ * migrations from its location, and connects.
+ */
+public final class EngineFactory {
+
+    private final TidemarkConfig config;
+    private final SecretsSource secrets;
+    private final LocationReader locations;
+
+    /**
+     * @param config function configuration
+     * @param secrets where connection secrets are read
+     * @param locations where migrations are read
+     */
+    public EngineFactory(TidemarkConfig config, SecretsSource secrets, LocationReader locations) {
+        this.config = config;
+        this.secrets = secrets;
+        this.locations = locations;
+    }
+
+    /** @return the configuration */
+    public TidemarkConfig config() {
+        return config;
+    }
+
+    /**
+     * @param target a configured target
+     * @return its resolved migrations, in version order
+     */
+    public List<MigrationScript> scripts(TargetConfig target) {
+        return MigrationResolver.resolve(target.store(), locations.read(Location.parse(target.location()), target.store().extension()));
+    }
+
+    /**
+     * @param target a configured target
+     * @return an open engine; the caller closes it
+     */
+    public MigrationEngine open(TargetConfig target) {
+        List<MigrationScript> scripts = scripts(target);
+        String secret = secrets.secretString(target.secretId());
+        Duration lease = Duration.ofSeconds(config.leaseSeconds());
+        Duration wait = Duration.ofSeconds(config.lockWaitSeconds());
+        return switch (target.store()) {
+            case POSTGRES -> new PostgresEngine(target.name(), ConnectionSecrets.postgres(target.secretId(), secret, target.database()), scripts,
+                config.lockWaitSeconds());
+            case MONGODB -> {
+                ConnectionSecrets.Mongo mongo = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
+                MongoClientSettings settings = MongoClientSettings.builder()
+                    .applyConnectionString(new ConnectionString(mongo.uri()))
+                    .applicationName("tidemark")
+                    .applyToClusterSettings(c -> c.serverSelectionTimeout(5, TimeUnit.SECONDS))
+                    .applyToSocketSettings(s -> s.connectTimeout(5, TimeUnit.SECONDS))
+                    .build();
+                yield new MongoEngine(target.name(), MongoClients.create(settings), mongo.database(), scripts, lease, wait);
+            }
+            case ELASTICSEARCH -> new ElasticEngine(target.name(), new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret)),
+                scripts, lease, wait);
+        };
+    }
+}

@@ -1,0 +1,24 @@
+package dev.tidemark.error;
+
+/**
+ * Stable error codes carried by every {@link TidemarkException}; they appear in results and logs and never change
+ * meaning once published.
+ */
+public enum ErrorCode {
+    /** Bad input: an event, a location, a version or a file name that is not acceptable. Nothing was changed. */
+    VALIDATION_ERROR,
+    /** Another run holds the migration lock (advisory lock or lease) of the target. Safe to retry. */
+    LOCK_CONTENTION,
+    /** The target could not be reached or answered with a server error. Safe to retry. */
+    CONNECTION_ERROR,
+    /** A secret could not be read or has the wrong shape. */
+    SECRET_ERROR,
+    /** An applied migration's file changed: its checksum differs from the one in the schema history. */
+    CHECKSUM_MISMATCH,
+    /** The schema history holds a failed migration; the target needs repair before it is migrated again. */
+    REPAIR_REQUIRED,
+    /** A migration failed while it ran. */
+    MIGRATION_FAILED,
+    /** A migration location could not be read. */
+    LOCATION_ERROR
+}

@@ -1,0 +1,92 @@
+package dev.tidemark.health;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.config.TargetConfig;
+import dev.tidemark.elastic.ElasticEngine;
+import dev.tidemark.engine.EngineFactory;
+import dev.tidemark.error.TidemarkException;
+import dev.tidemark.migration.ChecksumDrift;
+import dev.tidemark.migration.InfoResult;
+import dev.tidemark.migration.MigrationEngine;
+import dev.tidemark.migration.Store;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Checks every configured target: reachability and round-trip latency, current version, pending and failed
+ * migrations, checksum drift, and for Elasticsearch the cluster status and each index's health. A target that cannot
+ * be checked is reported unhealthy with the reason; the check itself does not throw for it.
+ */
+public final class HealthChecker {
+
+    private final EngineFactory engines;
+
+    /** @param engines opens target engines */
+    public HealthChecker(EngineFactory engines) {
+        this.engines = engines;
+    }
+
+    /**
+     * @param names target names to check; empty for all configured targets
+     * @return the report
+     */
+    public HealthReport check(List<String> names) {
+        List<TargetHealth> results = new ArrayList<>();
+        HealthStatus overall = HealthStatus.HEALTHY;
+        for (TargetConfig t : engines.config().targets()) {
+            if (!names.isEmpty() && !names.contains(t.name())) {
+                continue;
+            }
+            TargetHealth h = check(t);
+            results.add(h);
+            overall = overall.worst(h.status());
+        }
+        return new HealthReport(overall, Instant.now(), results);
+    }
+
+    private TargetHealth check(TargetConfig t) {
+        try (MigrationEngine engine = engines.open(t)) {
+            long start = System.nanoTime();
+            engine.ping();
+            long latency = (System.nanoTime() - start) / 1_000_000;
+            InfoResult info = engine.info();
+            String cluster = null;
+            Map<String, String> indices = null;
+            HealthStatus status = HealthStatus.HEALTHY;
+            if (t.store() == Store.ELASTICSEARCH && engine instanceof ElasticEngine es) {
+                JsonNode body = es.client().send("GET", "/_cluster/health?level=indices", null).body();
+                cluster = body.path("status").asText("red");
+                indices = new TreeMap<>();
+                for (var it = body.path("indices").fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    if (!e.getKey().startsWith(".")) {
+                        indices.put(e.getKey(), e.getValue().path("status").asText());
+                    }
+                }
+                if ("red".equals(cluster)) {
+                    status = HealthStatus.UNHEALTHY;
+                } else if ("yellow".equals(cluster)) {
+                    status = HealthStatus.DEGRADED;
+                }
+            }
+            if (!info.pending().isEmpty()) {
+                status = status.worst(HealthStatus.DEGRADED);
+            }
+            if (!info.failed().isEmpty() || !info.drift().isEmpty()) {
+                status = HealthStatus.UNHEALTHY;
+            }
+            return new TargetHealth(t.name(), t.store(), status, true, latency, info.currentVersion(), info.pending().size(),
+                info.failed().size(), info.drift().stream().map(ChecksumDrift::describe).toList(), cluster, indices, null);
+        } catch (TidemarkException e) {
+            return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
+                e.code() + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
+                e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+}

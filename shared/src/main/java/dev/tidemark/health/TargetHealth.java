@@ -1,0 +1,28 @@
+package dev.tidemark.health;
+
+import dev.tidemark.migration.MigrationVersion;
+import dev.tidemark.migration.Store;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Health of one target.
+ *
+ * @param name target name
+ * @param store store
+ * @param status healthy, degraded or unhealthy
+ * @param reachable whether the server answered
+ * @param latencyMs round-trip time of one ping, in milliseconds; {@code null} when unreachable
+ * @param currentVersion highest applied version, or {@code null}
+ * @param pending number of pending migrations
+ * @param failed number of failed history records
+ * @param checksumDrift applied migrations whose files changed, as {@code script: recorded checksum X, found Y}
+ * @param clusterStatus Elasticsearch cluster status ({@code green}/{@code yellow}/{@code red}), else {@code null}
+ * @param indices Elasticsearch index name to health, non-system indices only; else {@code null}
+ * @param error why it is unreachable or could not be checked, else {@code null}
+ */
+public record TargetHealth(String name, Store store, HealthStatus status, boolean reachable, Long latencyMs,
+                           MigrationVersion currentVersion, int pending, int failed, List<String> checksumDrift,
+                           String clusterStatus, Map<String, String> indices, String error) {
+}

@@ -1,0 +1,212 @@
+package dev.tidemark.migration;
+
+import dev.tidemark.error.ChecksumMismatchException;
+import dev.tidemark.error.MigrationFailedException;
+import dev.tidemark.error.RepairRequiredException;
+import dev.tidemark.error.TidemarkException;
+import dev.tidemark.error.ValidationException;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The migrate loop for stores without transactional DDL (MongoDB, Elasticsearch): every migration's steps are parsed
+ * before anything runs, the lease lock is held while migrations run, and each migration is recorded in the schema
+ * history as it ends, successful or failed. A failed migration stays recorded as failed (with its error) and later
+ * runs are refused with {@link RepairRequiredException} until it is repaired: steps of a migration that ran before the
+ * failing one are not undone, because these stores cannot roll them back.
+ *
+ * @param <P> the parsed form of one migration file
+ */
+public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
+
+    private final Store store;
+    private final String target;
+    private final List<MigrationScript> scripts;
+    private final HistoryStore history;
+    private final LeaseStore lock;
+    private final Duration leaseLength;
+    private final Duration lockWait;
+    private final String installedBy;
+
+    /**
+     * @param store the store
+     * @param target the target name
+     * @param scripts resolved migrations
+     * @param history the schema history
+     * @param lock the lease lock record
+     * @param leaseLength lease length
+     * @param lockWait how long to wait for a held lock
+     * @param installedBy recorded as {@code installed_by}
+     */
+    protected LeasedMigrationEngine(Store store, String target, List<MigrationScript> scripts, HistoryStore history, LeaseStore lock,
+                                    Duration leaseLength, Duration lockWait, String installedBy) {
+        this.store = store;
+        this.target = target;
+        this.scripts = List.copyOf(scripts);
+        this.history = history;
+        this.lock = lock;
+        this.leaseLength = leaseLength;
+        this.lockWait = lockWait;
+        this.installedBy = installedBy;
+    }
+
+    /**
+     * Parses a migration file into the steps it will run, without touching the server.
+     *
+     * @param script the migration
+     * @return its parsed steps
+     * @throws ValidationException naming the file and the problem
+     */
+    protected abstract P parse(MigrationScript script);
+
+    /**
+     * Runs the parsed steps of one migration.
+     *
+     * @param script the migration
+     * @param parsed its parsed steps
+     * @throws Exception any failure; its message (without secrets) is recorded in the history
+     */
+    protected abstract void execute(MigrationScript script, P parsed) throws Exception;
+
+    /** @return the history {@code type} recorded for this store's migrations, e.g. {@code JSON} */
+    protected abstract String historyType();
+
+    /** @return the target name */
+    protected String target() {
+        return target;
+    }
+
+    @Override
+    public InfoResult info() {
+        return infoFrom(history.read());
+    }
+
+    private InfoResult infoFrom(List<AppliedMigration> rows) {
+        Map<MigrationVersion, MigrationScript> byVersion = scripts.stream()
+            .collect(Collectors.toMap(MigrationScript::version, Function.identity()));
+        MigrationVersion current = null;
+        List<AppliedMigration> failed = new ArrayList<>();
+        List<ChecksumDrift> drift = new ArrayList<>();
+        for (AppliedMigration row : rows) {
+            if (!row.success()) {
+                failed.add(row);
+                continue;
+            }
+            if (row.version() != null && (current == null || row.version().compareTo(current) > 0)) {
+                current = row.version();
+            }
+            MigrationScript file = row.version() == null ? null : byVersion.get(row.version());
+            if (file != null && row.checksum() != null && !"BASELINE".equals(row.type()) && row.checksum() != file.checksum()) {
+                drift.add(new ChecksumDrift(row.version(), file.script(), row.checksum(), file.checksum()));
+            }
+        }
+        MigrationVersion cur = current;
+        List<PendingMigration> pending = scripts.stream()
+            .filter(s -> cur == null || s.version().compareTo(cur) > 0)
+            .map(PendingMigration::of)
+            .toList();
+        return new InfoResult(store, target, current, rows, pending, failed, drift);
+    }
+
+    @Override
+    public void validate() {
+        InfoResult info = info();
+        if (!info.drift().isEmpty()) {
+            throw new ChecksumMismatchException(target, info.drift().stream().map(ChecksumDrift::describe).toList());
+        }
+    }
+
+    @Override
+    public MigrateResult migrate(TargetVersion targetVersion, boolean dryRun) {
+        long start = System.nanoTime();
+        InfoResult before = info();
+        refuseUnsafe(before, targetVersion);
+        List<MigrationScript> wanted = wanted(before, targetVersion);
+        Map<MigrationVersion, P> parsed = new java.util.LinkedHashMap<>();
+        for (MigrationScript s : wanted) {
+            parsed.put(s.version(), parse(s));
+        }
+        if (dryRun) {
+            return new MigrateResult(store, target, targetVersion.toString(), before.currentVersion(), before.currentVersion(),
+                wanted.stream().map(s -> new AppliedStep(s.version(), s.description(), s.script(), 0)).toList(),
+                MigrateResult.Status.DRY_RUN, elapsed(start));
+        }
+        if (wanted.isEmpty()) {
+            return new MigrateResult(store, target, targetVersion.toString(), before.currentVersion(), before.currentVersion(), List.of(),
+                MigrateResult.Status.UP_TO_DATE, elapsed(start));
+        }
+        List<AppliedStep> steps = new ArrayList<>();
+        MigrationVersion after;
+        try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
+            List<AppliedMigration> rows = history.read();
+            InfoResult locked = infoFrom(rows);
+            refuseUnsafe(locked, targetVersion);
+            int rank = rows.stream().mapToInt(AppliedMigration::installedRank).max().orElse(0);
+            after = locked.currentVersion();
+            for (MigrationScript s : wanted(locked, targetVersion)) {
+                lease.checkHeld();
+                P steps0 = parsed.containsKey(s.version()) ? parsed.get(s.version()) : parse(s);
+                long t0 = System.nanoTime();
+                try {
+                    execute(s, steps0);
+                } catch (Exception e) {
+                    String reason = e instanceof TidemarkException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+                    history.append(new AppliedMigration(++rank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
+                        installedBy, Instant.now(), elapsed(t0), false, reason));
+                    throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
+                }
+                long took = elapsed(t0);
+                history.append(new AppliedMigration(++rank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
+                    installedBy, Instant.now(), took, true, null));
+                steps.add(new AppliedStep(s.version(), s.description(), s.script(), took));
+                after = s.version();
+            }
+        }
+        return new MigrateResult(store, target, targetVersion.toString(), before.currentVersion(), after, steps,
+            steps.isEmpty() ? MigrateResult.Status.UP_TO_DATE : MigrateResult.Status.MIGRATED, elapsed(start));
+    }
+
+    private void refuseUnsafe(InfoResult info, TargetVersion targetVersion) {
+        if (!info.failed().isEmpty()) {
+            AppliedMigration f = info.failed().getFirst();
+            throw new RepairRequiredException(store.id() + " target '" + target + "': migration " + f.version() + " (" + f.script()
+                + ") is recorded as failed: " + f.error() + "; clean up and run repair before migrating again");
+        }
+        if (!info.drift().isEmpty()) {
+            throw new ChecksumMismatchException(target, info.drift().stream().map(ChecksumDrift::describe).toList());
+        }
+        if (targetVersion.version() != null && info.currentVersion() != null && targetVersion.version().compareTo(info.currentVersion()) < 0) {
+            throw new ValidationException("targetVersion: " + targetVersion + " is below the current version " + info.currentVersion()
+                + " of target '" + target + "'; use rollback to go back");
+        }
+    }
+
+    private List<MigrationScript> wanted(InfoResult info, TargetVersion targetVersion) {
+        MigrationVersion cur = info.currentVersion();
+        return scripts.stream()
+            .filter(s -> cur == null || s.version().compareTo(cur) > 0)
+            .filter(s -> targetVersion.includes(s.version(), cur))
+            .toList();
+    }
+
+    @Override
+    public void baseline(MigrationVersion version, String description) {
+        try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
+            if (!history.read().isEmpty()) {
+                throw new ValidationException("baseline: target '" + target + "' already has a schema history");
+            }
+            history.append(new AppliedMigration(1, version, description, "BASELINE", "<< Baseline >>", null, installedBy, Instant.now(),
+                0, true, null));
+        }
+    }
+
+    private static long elapsed(long start) {
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+}

@@ -1,0 +1,167 @@
+package dev.tidemark.mongo;
+
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoDatabase;
+import dev.tidemark.error.ConnectionException;
+import dev.tidemark.error.TidemarkException;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.migration.InfoResult;
+import dev.tidemark.migration.LeasedMigrationEngine;
+import dev.tidemark.migration.MigrateResult;
+import dev.tidemark.migration.MigrationScript;
+import dev.tidemark.migration.MigrationVersion;
+import dev.tidemark.migration.Store;
+import dev.tidemark.migration.TargetVersion;
+import org.bson.BsonArray;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+import org.bson.json.JsonParseException;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * MongoDB migrations: a {@code V<version>__<description>.json} file is a JSON array of database commands in MongoDB
+ * Extended JSON ({@code create}, {@code createIndexes}, {@code collMod}, {@code update} with pipelines,
+ * {@code renameCollection}, ...), each run in order with {@code runCommand} on the target database. A command answering
+ * {@code ok: 0}, or with {@code writeErrors}/{@code writeConcernError}, fails the migration. History in
+ * {@code tidemark_schema_history}, lease lock in {@code tidemark_lock}.
+ */
+public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>> {
+
+    private final MongoClient client;
+    private final MongoDatabase database;
+
+    /**
+     * @param target the target name
+     * @param client a client (closed by {@link #close()})
+     * @param database the target database name
+     * @param scripts resolved {@code .json} migrations
+     * @param leaseLength lease length
+     * @param lockWait how long to wait for a held lock
+     */
+    public MongoEngine(String target, MongoClient client, String database, List<MigrationScript> scripts, Duration leaseLength,
+                       Duration lockWait) {
+        this(target, client, client.getDatabase(database), scripts, leaseLength, lockWait);
+    }
+
+    private MongoEngine(String target, MongoClient client, MongoDatabase db, List<MigrationScript> scripts, Duration leaseLength,
+                        Duration lockWait) {
+        super(Store.MONGODB, target, scripts, new MongoHistoryStore(db), new MongoLeaseStore(db), leaseLength, lockWait, "tidemark");
+        this.client = client;
+        this.database = db;
+    }
+
+    /**
+     * Parses a migration file: a JSON array whose elements are command documents.
+     *
+     * @param script the migration
+     * @return the commands in order
+     * @throws ValidationException naming the file when it is not such an array
+     */
+    public static List<BsonDocument> parseCommands(MigrationScript script) {
+        BsonArray array;
+        try {
+            array = BsonArray.parse(script.content());
+        } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
+            throw new ValidationException("migration " + script.script() + ": not a JSON array of commands: " + e.getMessage());
+        }
+        List<BsonDocument> commands = new ArrayList<>();
+        for (int i = 0; i < array.size(); i++) {
+            BsonValue v = array.get(i);
+            if (!v.isDocument() || v.asDocument().isEmpty()) {
+                throw new ValidationException("migration " + script.script() + ": element " + i + " is not a command document");
+            }
+            commands.add(v.asDocument());
+        }
+        return commands;
+    }
+
+    @Override
+    protected List<BsonDocument> parse(MigrationScript script) {
+        return parseCommands(script);
+    }
+
+    @Override
+    protected void execute(MigrationScript script, List<BsonDocument> commands) {
+        for (int i = 0; i < commands.size(); i++) {
+            BsonDocument command = commands.get(i);
+            String name = command.getFirstKey();
+            BsonDocument reply;
+            try {
+                reply = database.runCommand(command, BsonDocument.class);
+            } catch (MongoCommandException e) {
+                throw new StepFailed("command " + (i + 1) + " (" + name + ") failed: " + e.getErrorCodeName() + " (" + e.getErrorCode() + "): "
+                    + e.getErrorMessage());
+            }
+            if (reply.containsKey("writeErrors") && !reply.getArray("writeErrors").isEmpty()) {
+                throw new StepFailed("command " + (i + 1) + " (" + name + ") had write errors: " + new BsonDocument("writeErrors", reply.getArray("writeErrors")).toJson());
+            }
+            if (reply.containsKey("writeConcernError")) {
+                throw new StepFailed("command " + (i + 1) + " (" + name + ") had a write concern error: " + new BsonDocument("writeConcernError", reply.get("writeConcernError")).toJson());
+            }
+        }
+    }
+
+    @Override
+    protected String historyType() {
+        return "JSON";
+    }
+
+    @Override
+    public InfoResult info() {
+        return guard(super::info);
+    }
+
+    @Override
+    public MigrateResult migrate(TargetVersion target, boolean dryRun) {
+        return guard(() -> super.migrate(target, dryRun));
+    }
+
+    @Override
+    public void validate() {
+        guard(() -> {
+            super.validate();
+            return null;
+        });
+    }
+
+    @Override
+    public void baseline(MigrationVersion version, String description) {
+        guard(() -> {
+            super.baseline(version, description);
+            return null;
+        });
+    }
+
+    @Override
+    public void ping() {
+        guard(() -> database.runCommand(new BsonDocument("ping", new org.bson.BsonInt32(1))));
+    }
+
+    private <T> T guard(Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (TidemarkException e) {
+            throw e;
+        } catch (MongoException e) {
+            throw new ConnectionException("mongodb target '" + target() + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** A failed step, carrying the server's answer. */
+    static final class StepFailed extends RuntimeException {
+        StepFailed(String message) {
+            super(message);
+        }
+    }
+}

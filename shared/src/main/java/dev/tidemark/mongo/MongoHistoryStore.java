@@ -1,0 +1,70 @@
+package dev.tidemark.mongo;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Sorts;
+import dev.tidemark.migration.AppliedMigration;
+import dev.tidemark.migration.HistoryStore;
+import dev.tidemark.migration.MigrationVersion;
+import org.bson.Document;
+
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+
+/**
+ * Schema history in the collection {@code tidemark_schema_history} of the target database, one document per record
+ * with Flyway's field names ({@code installed_rank} unique, {@code version}, {@code description}, {@code type},
+ * {@code script}, {@code checksum}, {@code installed_by}, {@code installed_on}, {@code execution_time},
+ * {@code success}, and {@code error} on a failed record).
+ */
+public final class MongoHistoryStore implements HistoryStore {
+
+    /** Collection name. */
+    public static final String COLLECTION = "tidemark_schema_history";
+
+    private final MongoCollection<Document> collection;
+
+    /** @param database the target database */
+    public MongoHistoryStore(MongoDatabase database) {
+        this.collection = database.getCollection(COLLECTION);
+    }
+
+    @Override
+    public List<AppliedMigration> read() {
+        List<AppliedMigration> rows = new ArrayList<>();
+        for (Document d : collection.find().sort(Sorts.ascending("installed_rank"))) {
+            Number checksum = d.get("checksum", Number.class);
+            Number time = d.get("execution_time", Number.class);
+            Date on = d.getDate("installed_on");
+            String version = d.getString("version");
+            rows.add(new AppliedMigration(d.get("installed_rank", Number.class).intValue(),
+                version == null ? null : MigrationVersion.parse(version), d.getString("description"), d.getString("type"),
+                d.getString("script"), checksum == null ? null : checksum.intValue(), d.getString("installed_by"),
+                on == null ? null : on.toInstant(), time == null ? 0 : time.longValue(), Boolean.TRUE.equals(d.getBoolean("success")),
+                d.getString("error")));
+        }
+        return rows;
+    }
+
+    @Override
+    public void append(AppliedMigration row) {
+        collection.createIndex(Indexes.ascending("installed_rank"), new IndexOptions().unique(true).name("installed_rank_unique"));
+        Document d = new Document("installed_rank", row.installedRank())
+            .append("version", row.version() == null ? null : row.version().toString())
+            .append("description", row.description())
+            .append("type", row.type())
+            .append("script", row.script())
+            .append("checksum", row.checksum())
+            .append("installed_by", row.installedBy())
+            .append("installed_on", Date.from(row.installedOn()))
+            .append("execution_time", row.executionTimeMs())
+            .append("success", row.success());
+        if (row.error() != null) {
+            d.append("error", row.error());
+        }
+        collection.insertOne(d);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.tidemark.upgrade;
+
+import dev.tidemark.engine.EngineFactory;
+import dev.tidemark.migration.MigrateResult;
+import dev.tidemark.migration.MigrationEngine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs an {@link UpgradeRequest}: migrates each target in order. The first failure stops the call and propagates
+ * (targets before it keep their new version, which the result of the failing call does not list; the rollout state
+ * machine upgrades one target per invocation).
+ */
+public final class UpgradeService {
+
+    private final EngineFactory engines;
+
+    /** @param engines opens target engines */
+    public UpgradeService(EngineFactory engines) {
+        this.engines = engines;
+    }
+
+    /**
+     * @param request a validated request
+     * @return per-target results
+     */
+    public UpgradeReport upgrade(UpgradeRequest request) {
+        List<MigrateResult> results = new ArrayList<>();
+        for (UpgradeTarget t : request.targets()) {
+            var config = engines.config().target(t.name()).orElseThrow();
+            try (MigrationEngine engine = engines.open(config)) {
+                results.add(engine.migrate(t.targetVersion(), request.dryRun()));
+            }
+        }
+        return new UpgradeReport(request.dryRun(), results);
+    }
+}

@@ -1,0 +1,83 @@
+package dev.tidemark.migration;
+
+import dev.tidemark.postgres.PostgresEngine;
+import dev.tidemark.secrets.ConnectionSecrets;
+import dev.tidemark.servers.PostgresServer;
+import dev.tidemark.testing.ServersExtension;
+import dev.tidemark.testing.TestServers;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(ServersExtension.class)
+class PostgresEngineTest extends MigrationEngineContract {
+
+    private PostgresServer server;
+    private String database;
+
+    @BeforeEach
+    void freshDatabase(PostgresServer server) {
+        this.server = server;
+        database = TestServers.unique("pg");
+        server.createDatabase(database);
+    }
+
+    private ConnectionSecrets.Postgres connection() {
+        return new ConnectionSecrets.Postgres("127.0.0.1", server.port(), database, "postgres", "unused-password");
+    }
+
+    @Override
+    protected MigrationEngine engine(List<MigrationScript> scripts) {
+        return new PostgresEngine("app-db", connection(), scripts, 30);
+    }
+
+    @Override
+    protected Store store() {
+        return Store.POSTGRES;
+    }
+
+    @Override
+    protected String createThing(int n) {
+        return "CREATE TABLE thing_" + n + " (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());\n"
+            + "INSERT INTO thing_" + n + " (id) VALUES (" + n + ");";
+    }
+
+    @Override
+    protected String failingAfterFirstStep() {
+        return "CREATE TABLE partial (id int);\nSELECT * FROM no_such_table;";
+    }
+
+    @Override
+    protected boolean exists(String name) {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl(database), "postgres", "x");
+             var rs = c.createStatement().executeQuery("SELECT to_regclass('public." + name + "') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    protected void assertAftermathOfFailedMigration(MigrationEngine engine) {
+        assertThat(exists("partial")).as("the failed migration's transaction is rolled back").isFalse();
+        assertThat(engine.info().applied()).as("nothing is recorded for the failed migration").hasSize(1);
+        assertThat(engine.info().failed()).isEmpty();
+    }
+
+    @Test
+    void checksumsAreTheOnesFlywayRecords() {
+        List<MigrationScript> scripts = things(1);
+        try (MigrationEngine engine = engine(scripts)) {
+            engine.migrate(TargetVersion.LATEST, false);
+            assertThat(engine.info().applied().getFirst().checksum()).isEqualTo(scripts.getFirst().checksum());
+        }
+    }
+}

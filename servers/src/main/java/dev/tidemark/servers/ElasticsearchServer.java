@@ -63,6 +63,8 @@ public final class ElasticsearchServer implements AutoCloseable {
     private static synchronized void configureLogging() {
         if (!loggingConfigured) {
             org.elasticsearch.common.logging.LogConfigurator.configureESLogging();
+            // Netty's processor count may already be fixed by another Netty user in this JVM (mongo-java-server).
+            System.setProperty("es.set.netty.runtime.available.processors", "false");
             loggingConfigured = true;
         }
     }

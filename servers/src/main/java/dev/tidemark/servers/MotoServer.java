@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The moto server (PyPI {@code moto[server]}) as a child process on {@code 127.0.0.1}: the AWS Secrets Manager API
- * for tests and the local runtime. The executable is found at {@code tools/.venv/bin/moto_server} of the repository
+ * for tests and the local runtime. The executable is found at {@code local/.venv/bin/moto_server} of the repository
  * (installed by {@code bin/setup}) or at the path in the {@code TIDEMARK_MOTO_SERVER} environment variable.
  */
 public final class MotoServer implements AutoCloseable {
@@ -77,13 +77,13 @@ public final class MotoServer implements AutoCloseable {
         }
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null) {
-            Path candidate = dir.resolve("tools/.venv/bin/moto_server");
+            Path candidate = dir.resolve("local/.venv/bin/moto_server");
             if (Files.isExecutable(candidate)) {
                 return candidate;
             }
             dir = dir.getParent();
         }
-        throw new IllegalStateException("moto_server not found: run bin/setup (it installs tools/.venv) or set TIDEMARK_MOTO_SERVER");
+        throw new IllegalStateException("moto_server not found: run bin/setup (it installs local/.venv) or set TIDEMARK_MOTO_SERVER");
     }
 
     static int freePort() {

@@ -1,0 +1,135 @@
+package dev.tidemark.functions.health;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.config.AwsClients;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.engine.EngineFactory;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.health.HealthChecker;
+import dev.tidemark.health.HealthReport;
+import dev.tidemark.health.HealthStatus;
+import dev.tidemark.health.TargetHealth;
+import dev.tidemark.json.Json;
+import dev.tidemark.location.LocationReader;
+import dev.tidemark.secrets.PowertoolsSecretsSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.lambda.powertools.logging.PowertoolsLogging;
+import software.amazon.lambda.powertools.metrics.Metrics;
+import software.amazon.lambda.powertools.metrics.MetricsFactory;
+import software.amazon.lambda.powertools.metrics.model.DimensionSet;
+import software.amazon.lambda.powertools.metrics.model.MetricUnit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Lambda handler of the health-check function, run by the EventBridge schedule and by the rollout state machine.
+ * Input: an EventBridge scheduled event (checks every target) or {@code {"targets": ["app-db", ...]}}. Output:
+ * {@link HealthReport} as JSON. Emits CloudWatch metrics in Embedded Metric Format through Powertools (namespace from
+ * {@code POWERTOOLS_METRICS_NAMESPACE}, default {@code Tidemark}): per target (dimensions {@code Target},
+ * {@code Store}) {@code Healthy} (1/0), {@code LatencyMs}, {@code PendingMigrations}, {@code FailedMigrations},
+ * {@code ChecksumDrift}; overall {@code UnhealthyTargets}.
+ */
+public final class HealthCheckHandler implements RequestStreamHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HealthCheckHandler.class);
+
+    private final Map<String, String> env;
+    private final AwsClients aws;
+    private final PowertoolsSecretsSource secrets;
+    private volatile S3Client s3;
+
+    /** Lambda's constructor: configuration from the process environment. */
+    public HealthCheckHandler() {
+        this(System.getenv());
+    }
+
+    /** @param env environment variables (the local runtime passes each function's own) */
+    public HealthCheckHandler(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+        this.aws = new AwsClients(env);
+        int cache;
+        try {
+            cache = Integer.parseInt(env.getOrDefault("TIDEMARK_SECRET_CACHE_SECONDS", "300"));
+        } catch (NumberFormatException e) {
+            cache = 300;
+        }
+        this.secrets = new PowertoolsSecretsSource(aws.secretsManager(), cache);
+    }
+
+    private synchronized S3Client s3() {
+        if (s3 == null) {
+            s3 = aws.s3();
+        }
+        return s3;
+    }
+
+    @Override
+    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        JsonNode event;
+        try {
+            event = Json.MAPPER.readTree(input);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ValidationException("event: not valid JSON: " + e.getOriginalMessage());
+        }
+        HealthReport report = PowertoolsLogging.withLogging(context, () -> {
+            TidemarkConfig config = TidemarkConfig.fromEnvironment(env);
+            List<String> names = targetNames(event, config);
+            HealthReport r = new HealthChecker(new EngineFactory(config, secrets, new LocationReader(this::s3))).check(names);
+            LOG.info("health {} over {} target(s)", r.status().id(), r.targets().size());
+            emitMetrics(r, context);
+            return r;
+        });
+        Json.MAPPER.writeValue(output, report);
+    }
+
+    static List<String> targetNames(JsonNode event, TidemarkConfig config) {
+        JsonNode targets = event == null ? null : event.get("targets");
+        if (targets == null || targets.isNull()) {
+            return List.of();
+        }
+        if (!targets.isArray()) {
+            throw new ValidationException("targets: expected an array of target names");
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < targets.size(); i++) {
+            String name = targets.get(i).asText();
+            if (config.target(name).isEmpty()) {
+                throw new ValidationException("targets[" + i + "]: unknown target '" + name + "'; configured targets: "
+                    + String.join(", ", config.targetNames()));
+            }
+            names.add(name);
+        }
+        return names;
+    }
+
+    private void emitMetrics(HealthReport report, Context context) {
+        Metrics metrics = MetricsFactory.getMetricsInstance();
+        if (env.get("POWERTOOLS_METRICS_NAMESPACE") == null) {
+            metrics.setNamespace("Tidemark");
+        }
+        for (TargetHealth t : report.targets()) {
+            metrics.flushMetrics(m -> {
+                m.setDefaultDimensions(DimensionSet.of("Target", t.name(), "Store", t.store().id()));
+                m.addMetric("Healthy", t.status() == HealthStatus.HEALTHY ? 1 : 0, MetricUnit.COUNT);
+                if (t.latencyMs() != null) {
+                    m.addMetric("LatencyMs", t.latencyMs(), MetricUnit.MILLISECONDS);
+                }
+                m.addMetric("PendingMigrations", t.pending(), MetricUnit.COUNT);
+                m.addMetric("FailedMigrations", t.failed(), MetricUnit.COUNT);
+                m.addMetric("ChecksumDrift", t.checksumDrift().size(), MetricUnit.COUNT);
+            });
+        }
+        metrics.addMetric("UnhealthyTargets", report.targets().stream().filter(t -> t.status() == HealthStatus.UNHEALTHY).count(),
+            MetricUnit.COUNT);
+        metrics.flush();
+    }
+}

@@ -4,6 +4,8 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -15,7 +17,8 @@ import java.util.Map;
 /**
  * Builds AWS SDK v2 clients from an environment map (normally {@code System.getenv()}; the local runtime passes each
  * function's own map). Honours {@code AWS_REGION}, {@code AWS_ENDPOINT_URL}, {@code AWS_ENDPOINT_URL_S3},
- * {@code AWS_ENDPOINT_URL_SECRETS_MANAGER}; static keys when {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}
+ * {@code AWS_ENDPOINT_URL_SECRETS_MANAGER}, {@code AWS_REQUEST_CHECKSUM_CALCULATION} and
+ * {@code AWS_RESPONSE_CHECKSUM_VALIDATION} ({@code when_required}); static keys when {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}
  * are in the map, otherwise the default provider chain. S3 uses path-style addressing when an endpoint is overridden.
  * Uses the URL-connection HTTP client (small, fast to start).
  */
@@ -31,6 +34,12 @@ public final class AwsClients {
     /** @return a new S3 client */
     public S3Client s3() {
         var builder = S3Client.builder().httpClient(UrlConnectionHttpClient.create()).region(region()).credentialsProvider(credentials());
+        if ("when_required".equalsIgnoreCase(env.get("AWS_REQUEST_CHECKSUM_CALCULATION"))) {
+            builder.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED);
+        }
+        if ("when_required".equalsIgnoreCase(env.get("AWS_RESPONSE_CHECKSUM_VALIDATION"))) {
+            builder.responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        }
         String endpoint = endpoint("AWS_ENDPOINT_URL_S3");
         if (endpoint != null) {
             builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.config.TargetConfig;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.error.ValidationException;
+import dev.tidemark.location.Location;
 import dev.tidemark.migration.Store;
 import dev.tidemark.migration.TargetVersion;
 
@@ -18,7 +19,9 @@ import java.util.Set;
  * <pre>{@code
  * {"targets": [{"store": "postgres", "name": "app-db", "targetVersion": "latest"}, ...], "dryRun": false}
  * }</pre>
- * {@code targetVersion} is {@code latest} (default), {@code current} or a version such as {@code 3} or {@code 1.2}.
+ * {@code targetVersion} is {@code latest} (default), {@code current} or a version such as {@code 3} or {@code 1.2};
+ * an optional {@code location} ({@code s3://bucket/prefix}, {@code filesystem:dir}, {@code classpath:dir}) replaces the
+ * configured location for this call.
  *
  * @param targets the targets, in the order they are migrated; each name once
  * @param dryRun when true nothing is changed and the result lists what would run
@@ -26,7 +29,7 @@ import java.util.Set;
 public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun) {
 
     private static final Set<String> TOP = Set.of("targets", "dryRun");
-    private static final Set<String> ITEM = Set.of("store", "name", "targetVersion");
+    private static final Set<String> ITEM = Set.of("store", "name", "targetVersion", "location");
 
     /** Canonical constructor: copies the list. */
     public UpgradeRequest {
@@ -87,7 +90,15 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun) {
             } catch (ValidationException e) {
                 throw new ValidationException(field + "." + e.getMessage());
             }
-            targets.add(new UpgradeTarget(store, name, version));
+            String location = text(item, "location");
+            if (location != null) {
+                try {
+                    Location.parse(location);
+                } catch (ValidationException e) {
+                    throw new ValidationException(field + "." + e.getMessage());
+                }
+            }
+            targets.add(new UpgradeTarget(store, name, version, location));
         }
         return new UpgradeRequest(targets, dry != null && dry.asBoolean());
     }

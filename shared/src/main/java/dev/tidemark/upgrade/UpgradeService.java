@@ -28,7 +28,9 @@ public final class UpgradeService {
     public UpgradeReport upgrade(UpgradeRequest request) {
         List<MigrateResult> results = new ArrayList<>();
         for (UpgradeTarget t : request.targets()) {
-            var config = engines.config().target(t.name()).orElseThrow();
+            var configured = engines.config().target(t.name()).orElseThrow();
+            var config = t.location() == null ? configured
+                : new dev.tidemark.config.TargetConfig(configured.name(), configured.store(), configured.secretId(), t.location(), configured.database());
             try (MigrationEngine engine = engines.open(config)) {
                 results.add(engine.migrate(t.targetVersion(), request.dryRun()));
             }

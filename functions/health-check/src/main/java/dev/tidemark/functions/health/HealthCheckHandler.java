@@ -113,11 +113,10 @@ public final class HealthCheckHandler implements RequestStreamHandler {
 
     private void emitMetrics(HealthReport report, Context context) {
         Metrics metrics = MetricsFactory.getMetricsInstance();
-        if (env.get("POWERTOOLS_METRICS_NAMESPACE") == null) {
-            metrics.setNamespace("Tidemark");
-        }
+        metrics.setNamespace(env.getOrDefault("POWERTOOLS_METRICS_NAMESPACE", "Tidemark"));
         for (TargetHealth t : report.targets()) {
             metrics.flushMetrics(m -> {
+                m.setNamespace(env.getOrDefault("POWERTOOLS_METRICS_NAMESPACE", "Tidemark"));
                 m.setDefaultDimensions(DimensionSet.of("Target", t.name(), "Store", t.store().id()));
                 m.addMetric("Healthy", t.status() == HealthStatus.HEALTHY ? 1 : 0, MetricUnit.COUNT);
                 if (t.latencyMs() != null) {

@@ -1,0 +1,83 @@
+package dev.tidemark.local;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bin/local-rollout}: runs the rollout state machine locally on the embedded stack, the same code path a
+ * pipeline uses in AWS with the servers swapped. Prints each server as it starts, each state as it is entered and
+ * left, and the final JSON; exits 0 when the execution succeeded and 1 when it failed. Function logs (JSON, as in
+ * CloudWatch) go to {@code <data>/logs/functions.log}.
+ */
+@Command(name = "local-rollout", mixinStandardHelpOptions = true,
+    description = "Run statemachines/rollout.asl.json locally against embedded PostgreSQL, MongoDB, Elasticsearch, S3 and Secrets Manager.")
+public final class LocalMain implements Callable<Integer> {
+
+    @Option(names = "--fresh", description = "Delete the local data first (start from empty stores).")
+    boolean fresh;
+
+    @Option(names = "--event", description = "Rollout input (default: events/rollout.json).")
+    Path event;
+
+    @Option(names = "--migrations", description = "Migrations laid out like examples/ (default: examples).")
+    Path migrations;
+
+    @Option(names = "--data", description = "Where the stores keep their data between runs (default: .tidemark-local).")
+    Path data;
+
+    @Option(names = "--repo", description = "Repository root (default: the current directory).", hidden = true)
+    Path repo = Path.of("");
+
+    private final PrintStream console;
+
+    LocalMain(PrintStream console) {
+        this.console = console;
+    }
+
+    /** @param args command-line arguments; see {@code --help} */
+    public static void main(String[] args) {
+        PrintStream console = System.out;
+        int code = new CommandLine(new LocalMain(console)).execute(args);
+        System.exit(code);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Path root = repo.toAbsolutePath().normalize();
+        Path dataDir = (data == null ? root.resolve(".tidemark-local") : data).toAbsolutePath();
+        if (fresh) {
+            LocalStack.deleteData(dataDir);
+            console.println("deleted " + root.relativize(dataDir));
+        }
+        Files.createDirectories(dataDir.resolve("logs"));
+        Path log = dataDir.resolve("logs/functions.log");
+        PrintStream logStream = new PrintStream(new FileOutputStream(log.toFile(), true), true, StandardCharsets.UTF_8);
+        System.setOut(logStream);
+        System.setErr(logStream);
+        long t0 = System.nanoTime();
+        try (LocalRollout rollout = LocalRollout.start(root, dataDir, migrations == null ? root.resolve("examples") : migrations.toAbsolutePath(),
+            Map.of(), console)) {
+            StateMachineRunner.Execution execution = rollout.rollout(event == null ? root.resolve("events/rollout.json") : event.toAbsolutePath(),
+                null, console);
+            console.printf("%s in %d ms (function logs: %s)%n", execution.succeeded() ? "rollout succeeded" : "rollout FAILED",
+                (System.nanoTime() - t0) / 1_000_000, root.relativize(log));
+            return execution.succeeded() ? 0 : 1;
+        } catch (RuntimeException e) {
+            console.println("local rollout could not run: " + e.getMessage());
+            e.printStackTrace(logStream);
+            return 2;
+        } finally {
+            console.println("stopped the local stack");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.tidemark.local;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/**
+ * The local default: the embedded stack, the functions of template.yaml behind the local Lambda endpoint, and the
+ * rollout state machine run on an input file. Used by {@link LocalMain} and by the end-to-end tests.
+ */
+public final class LocalRollout implements AutoCloseable {
+
+    private final Path repo;
+    private final LocalStack stack;
+    private final LambdaEndpoint endpoint;
+    private final SamTemplate template;
+
+    private LocalRollout(Path repo, LocalStack stack, LambdaEndpoint endpoint, SamTemplate template) {
+        this.repo = repo;
+        this.stack = stack;
+        this.endpoint = endpoint;
+        this.template = template;
+    }
+
+    /**
+     * Starts the stack, uploads the migrations and serves the functions.
+     *
+     * @param repo the repository root
+     * @param dataDir data directory of the stores, or {@code null} for throw-away data
+     * @param migrations directory laid out like {@code examples/}
+     * @param environmentOverrides extra environment for every function (e.g. a shorter lock wait)
+     * @param progress where to report progress
+     * @return the running setup
+     */
+    public static LocalRollout start(Path repo, Path dataDir, Path migrations, java.util.Map<String, String> environmentOverrides,
+                                     PrintStream progress) {
+        SamTemplate template = SamTemplate.read(repo.resolve("template.yaml"));
+        progress.println("starting the local stack" + (dataDir == null ? "" : " (data in " + repo.relativize(dataDir.toAbsolutePath()) + ")"));
+        LocalStack stack = LocalStack.start(dataDir, progress);
+        try {
+            int files = stack.uploadMigrations(migrations);
+            progress.printf("  uploaded %d migration files from %s to s3://%s%n", files, repo.relativize(migrations.toAbsolutePath()),
+                LocalStack.BUCKET);
+            java.util.Map<String, String> env = new java.util.LinkedHashMap<>(stack.functionEnvironment());
+            env.putAll(environmentOverrides);
+            LambdaEndpoint endpoint = new LambdaEndpoint(template.functions(), id -> env);
+            progress.printf("  serving %s at %s%n", String.join(", ", endpoint.functionNames()), endpoint.url());
+            return new LocalRollout(repo, stack, endpoint, template);
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs {@code statemachines/rollout.asl.json}.
+     *
+     * @param input the rollout input file
+     * @param retryIntervalMs override of Retry intervals, or {@code null}
+     * @param out where states and the result are printed
+     * @return how it ended
+     */
+    public StateMachineRunner.Execution rollout(Path input, Integer retryIntervalMs, PrintStream out) {
+        out.println("running statemachines/rollout.asl.json on " + repo.relativize(input.toAbsolutePath()));
+        return new StateMachineRunner(repo).run(repo.resolve("statemachines/rollout.asl.json"),
+            StateMachineRunner.substitutions(template, "RolloutStateMachine"), input, endpoint.url(), retryIntervalMs, out);
+    }
+
+    /** @return the stack */
+    public LocalStack stack() {
+        return stack;
+    }
+
+    /** @return the Lambda endpoint */
+    public LambdaEndpoint endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public void close() {
+        endpoint.close();
+        stack.close();
+    }
+}

@@ -8,7 +8,6 @@ import dev.tidemark.servers.PostgresServer;
 import dev.tidemark.servers.S3Server;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 
@@ -163,8 +162,9 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Replaces the migrations in the bucket with those of a directory laid out like {@code examples/}
-     * ({@code postgres/}, {@code mongodb/}, {@code elasticsearch/}).
+     * Makes the bucket hold exactly the files of a directory laid out like {@code examples/} ({@code postgres/},
+     * {@code mongodb/}, {@code elasticsearch/}): objects without a file are deleted, changed files uploaded, unchanged
+     * ones (same MD5 as the object's ETag) left alone.
      *
      * @param dir the directory
      * @return the number of files uploaded
@@ -172,24 +172,44 @@ public final class LocalStack implements AutoCloseable {
     public int uploadMigrations(Path dir) {
         int count = 0;
         try (S3Client client = s3Client()) {
-            List<ObjectIdentifier> old = new ArrayList<>();
-            for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket(BUCKET)).contents()) {
-                old.add(ObjectIdentifier.builder().key(o.key()).build());
+            java.util.Set<String> wanted = new java.util.HashSet<>();
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.filter(Files::isRegularFile).forEach(f -> wanted.add(dir.relativize(f).toString().replace('\\', '/')));
             }
-            if (!old.isEmpty()) {
-                client.deleteObjects(b -> b.bucket(BUCKET).delete(d -> d.objects(old)));
+            Map<String, String> present = new java.util.HashMap<>();
+            for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket(BUCKET)).contents()) {
+                if (o.key().endsWith("/")) {
+                    continue; // a directory of S3Proxy's filesystem store, not an object
+                }
+                if (!wanted.contains(o.key())) {
+                    client.deleteObject(b -> b.bucket(BUCKET).key(o.key()));
+                } else {
+                    present.put(o.key(), o.eTag().replace("\"", ""));
+                }
             }
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
                     String key = dir.relativize(f).toString().replace('\\', '/');
-                    client.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromFile(f));
+                    byte[] bytes = Files.readAllBytes(f);
                     count++;
+                    if (md5(bytes).equals(present.get(key))) {
+                        continue;
+                    }
+                    client.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromBytes(bytes));
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + dir, e);
         }
         return count;
+    }
+
+    private static String md5(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

@@ -6,6 +6,10 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -42,9 +46,21 @@ public final class AwsClients {
         }
         String endpoint = endpoint("AWS_ENDPOINT_URL_S3");
         if (endpoint != null) {
-            builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
+            builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true)
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new NoExpectContinue()));
         }
         return builder.build();
+    }
+
+    /**
+     * Drops {@code Expect: 100-continue} from uploads to an overridden (S3-compatible) endpoint: not every one answers
+     * the interim 100 status, and the URL-connection client then waits out a timeout on every PUT.
+     */
+    private static final class NoExpectContinue implements ExecutionInterceptor {
+        @Override
+        public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
+            return context.httpRequest().toBuilder().removeHeader("Expect").build();
+        }
     }
 
     /** @return a new Secrets Manager client */

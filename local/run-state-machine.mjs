@@ -63,6 +63,7 @@ if (opts['retry-interval-ms'] !== undefined) {
 const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
 const execution = machine.run(input, runOptions);
 const started = new Map();
+const lastError = new Map();
 const t0 = Date.now();
 
 function label(event) {
@@ -97,12 +98,13 @@ for await (const event of execution.eventLogs) {
       break;
     }
     case 'StateRetried':
-      console.log(`${indent(event)}   ${label(event)} retry ${event.retry.retrierIndex !== undefined ? '' : ''}#${event.retry.attempt}: ${event.Error ?? ''}`);
+      console.log(`${indent(event)}   ${label(event)} retry #${event.retry.attempt} after ${lastError.get(label(event)) ?? 'an error'}`);
       break;
     case 'StateCaught':
       console.log(`${indent(event)}   ${label(event)} caught an error, going on to its Catch`);
       break;
     case 'StateFailed': {
+      lastError.set(label(event), event.Error);
       const ms = event.timestamp - (started.get(label(event)) ?? event.timestamp);
       console.log(`${indent(event)}<- ${label(event)} (${event.state.type}) failed after ${ms} ms: ${event.Error}: ${short(event.Cause)}`);
       break;

@@ -53,7 +53,7 @@ public final class LocalMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path root = repo.toAbsolutePath().normalize();
+        Path root = LocalRollout.findRepo(repo.toAbsolutePath().normalize());
         Path dataDir = (data == null ? root.resolve(".tidemark-local") : data).toAbsolutePath();
         if (fresh) {
             LocalStack.deleteData(dataDir);

@@ -65,6 +65,21 @@ public final class LocalRollout implements AutoCloseable {
             StateMachineRunner.substitutions(template, "RolloutStateMachine"), input, endpoint.url(), retryIntervalMs, out);
     }
 
+    /**
+     * @param start a directory inside the repository
+     * @return the repository root: the nearest directory holding {@code template.yaml} and {@code statemachines/}
+     */
+    public static Path findRepo(Path start) {
+        Path dir = start.toAbsolutePath();
+        while (dir != null) {
+            if (java.nio.file.Files.isRegularFile(dir.resolve("template.yaml")) && java.nio.file.Files.isDirectory(dir.resolve("statemachines"))) {
+                return dir;
+            }
+            dir = dir.getParent();
+        }
+        throw new IllegalStateException("no repository (template.yaml, statemachines/) above " + start.toAbsolutePath());
+    }
+
     /** @return the stack */
     public LocalStack stack() {
         return stack;

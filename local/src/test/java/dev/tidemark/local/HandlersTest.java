@@ -1,0 +1,178 @@
+package dev.tidemark.local;
+
+import com.amazonaws.services.lambda.runtime.events.ScheduledEvent;
+import com.amazonaws.services.lambda.runtime.tests.EventLoader;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.functions.health.HealthCheckHandler;
+import dev.tidemark.functions.upgrade.UpgradeHandler;
+import dev.tidemark.servers.PostgresServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The two handlers invoked directly with the sample events under {@code events/}, against the embedded stack. The
+ * test that migrates runs last: the others check that nothing was touched.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HandlersTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static Path repo;
+    private static LocalStack stack;
+
+    @BeforeAll
+    static void startStack() {
+        repo = LocalRollout.findRepo(Path.of(""));
+        stack = LocalStack.start(null, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        stack.uploadMigrations(repo.resolve("examples"));
+    }
+
+    @AfterAll
+    static void stopStack() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    private static JsonNode invoke(com.amazonaws.services.lambda.runtime.RequestStreamHandler handler, String event, String name)
+        throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        handler.handleRequest(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8)), out, new LocalContext(name, 60, 1024));
+        return JSON.readTree(out.toByteArray());
+    }
+
+    private static String event(String file) throws IOException {
+        return Files.readString(repo.resolve("events").resolve(file));
+    }
+
+    private boolean nothingTouched() throws Exception {
+        PostgresServer pg = stack.postgres();
+        try (var c = DriverManager.getConnection(pg.jdbcUrl(LocalStack.DATABASE), "postgres", "x");
+             var rs = c.createStatement().executeQuery("SELECT to_regclass('public.flyway_schema_history') IS NULL")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return false;
+            }
+        }
+        try (MongoClient client = MongoClients.create(stack.mongo().uri())) {
+            if (client.getDatabase(LocalStack.DATABASE).listCollectionNames().into(new ArrayList<>()).contains("tidemark_schema_history")) {
+                return false;
+            }
+        }
+        HttpURLConnection c = (HttpURLConnection) URI.create(stack.elastic().url() + "/tidemark_schema_history").toURL().openConnection();
+        c.setRequestMethod("HEAD");
+        return c.getResponseCode() == 404;
+    }
+
+    @Test
+    void aDryRunUpgradeEventListsWhatWouldRunAndChangesNothing() throws Exception {
+        JsonNode result = invoke(new UpgradeHandler(stack.functionEnvironment()), event("upgrade-dry-run.json"), "UpgradeFunction");
+        assertThat(result.path("dryRun").asBoolean()).isTrue();
+        JsonNode pg = result.path("results").get(0);
+        assertThat(pg.path("status").asText()).isEqualTo("DRY_RUN");
+        assertThat(pg.path("migrations").findValuesAsText("script"))
+            .containsExactly("V1__create_users.sql", "V2__create_conversations_and_messages.sql", "V3__create_refresh_tokens.sql");
+        assertThat(nothingTouched()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "missing store      | {\"targets\":[{\"name\":\"app-db\"}]}                                                      | targets[0].store: missing",
+        "unknown store      | {\"targets\":[{\"store\":\"redis\",\"name\":\"app-db\"}]}                                  | targets[0].store: unknown store 'redis'",
+        "malformed version  | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"targetVersion\":\"v2\"}]}     | targets[0].targetVersion: malformed version 'v2'",
+        "unknown target     | {\"targets\":[{\"store\":\"postgres\",\"name\":\"billing\"}]}                              | targets[0].name: unknown target 'billing'",
+        "store mismatch     | {\"targets\":[{\"store\":\"mongodb\",\"name\":\"app-db\"}]}                                | targets[0].store: target 'app-db' is a postgres target",
+        "location scheme    | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"location\":\"ftp://host/x\"}]} | targets[0].location: scheme 'ftp' is not allowed",
+        "unknown field      | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"version\":\"2\"}]}            | targets[0].version: unknown field",
+        "no targets         | {\"dryRun\":true}                                                                          | targets: missing or empty",
+        "dry run not a flag | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\"}],\"dryRun\":\"yes\"}            | dryRun: expected true or false",
+        "not JSON           | {targets:                                                                                  | event: not valid JSON"})
+    void badUpgradeInputIsAValidationErrorNamingTheFieldAndTouchesNothing(String caseName, String event, String message) throws Exception {
+        UpgradeHandler handler = new UpgradeHandler(stack.functionEnvironment());
+        assertThatThrownBy(() -> invoke(handler, event, "UpgradeFunction"))
+            .isInstanceOf(ValidationException.class)
+            .hasMessageStartingWith(message);
+        assertThat(nothingTouched()).isTrue();
+    }
+
+    @Test
+    void theScheduledHealthCheckReportsEveryTargetAndEmitsEmfMetrics() throws Exception {
+        ScheduledEvent scheduled = EventLoader.loadScheduledEvent(repo.resolve("events/health-check.json").toString());
+        assertThat(scheduled.getDetailType()).isEqualTo("Scheduled Event");
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        JsonNode report;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            report = invoke(new HealthCheckHandler(stack.functionEnvironment()), event("health-check.json"), "HealthCheckFunction");
+        } finally {
+            System.setOut(stdout);
+        }
+        assertThat(report.path("targets")).hasSize(3);
+        assertThat(report.path("targets").findValuesAsText("name")).containsExactly("app-db", "app-docs", "search");
+        assertThat(report.path("targets")).allSatisfy(t -> {
+            assertThat(t.path("reachable").asBoolean()).isTrue();
+            assertThat(t.path("latencyMs").asLong()).isGreaterThanOrEqualTo(0);
+        });
+        JsonNode search = report.path("targets").get(2);
+        assertThat(search.path("clusterStatus").asText()).isIn("green", "yellow");
+        String logs = captured.toString(StandardCharsets.UTF_8);
+        assertThat(logs).contains("\"_aws\"").contains("\"Namespace\":\"Tidemark\"").contains("PendingMigrations").contains("\"Target\":\"app-db\"");
+        assertThat(logs).doesNotContain(stack.postgresPassword());
+    }
+
+    @Test
+    void anUnreachableTargetIsReportedUnhealthyWithoutFailingTheCheck() throws Exception {
+        Map<String, String> env = new HashMap<>(stack.functionEnvironment());
+        env.put("TIDEMARK_TARGETS", "[{\"name\":\"gone\",\"store\":\"elasticsearch\",\"secretId\":\"tidemark/local/missing\",\"location\":\"s3://"
+            + LocalStack.BUCKET + "/elasticsearch\"}]");
+        JsonNode report = invoke(new HealthCheckHandler(env), "{}", "HealthCheckFunction");
+        assertThat(report.path("status").asText()).isEqualTo("unhealthy");
+        assertThat(report.path("targets").get(0).path("reachable").asBoolean()).isFalse();
+        assertThat(report.path("targets").get(0).path("error").asText()).contains("SECRET_ERROR").contains("tidemark/local/missing");
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void theUpgradeEventMigratesEveryTargetAndLogsNoSecret() throws Exception {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        JsonNode result;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            result = invoke(new UpgradeHandler(stack.functionEnvironment()), event("upgrade.json"), "UpgradeFunction");
+        } finally {
+            System.setOut(stdout);
+        }
+        assertThat(result.path("results").findValuesAsText("status")).containsOnly("MIGRATED");
+        assertThat(result.path("results").findValuesAsText("target")).containsExactly("app-db", "app-docs", "search");
+        assertThat(captured.toString(StandardCharsets.UTF_8) + result).doesNotContain(stack.postgresPassword());
+    }
+}

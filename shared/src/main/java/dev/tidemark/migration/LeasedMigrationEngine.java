@@ -115,14 +115,6 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     }
 
     @Override
-    public void validate() {
-        InfoResult info = info();
-        if (!info.drift().isEmpty()) {
-            throw new ChecksumMismatchException(target, info.drift().stream().map(ChecksumDrift::describe).toList());
-        }
-    }
-
-    @Override
     public MigrateResult migrate(TargetVersion targetVersion, boolean dryRun) {
         long start = System.nanoTime();
         InfoResult before = info();

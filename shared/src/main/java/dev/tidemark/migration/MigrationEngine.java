@@ -15,7 +15,12 @@ public interface MigrationEngine extends AutoCloseable {
      *
      * @throws dev.tidemark.error.ChecksumMismatchException naming each file with recorded and found checksums
      */
-    void validate();
+    default void validate() {
+        InfoResult info = info();
+        if (!info.drift().isEmpty()) {
+            throw new dev.tidemark.error.ChecksumMismatchException(info.target(), info.drift().stream().map(ChecksumDrift::describe).toList());
+        }
+    }
 
     /**
      * Applies pending migrations in version order up to {@code target}, under the target's lock.

@@ -3,7 +3,7 @@ package dev.tidemark.functions.health;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.config.AwsClients;
+import dev.tidemark.config.FunctionRuntime;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.engine.EngineFactory;
 import dev.tidemark.error.ValidationException;
@@ -12,11 +12,8 @@ import dev.tidemark.health.HealthReport;
 import dev.tidemark.health.HealthStatus;
 import dev.tidemark.health.TargetHealth;
 import dev.tidemark.json.Json;
-import dev.tidemark.location.LocationReader;
-import dev.tidemark.secrets.PowertoolsSecretsSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.lambda.powertools.logging.PowertoolsLogging;
 import software.amazon.lambda.powertools.metrics.Metrics;
 import software.amazon.lambda.powertools.metrics.MetricsFactory;
@@ -42,10 +39,7 @@ public final class HealthCheckHandler implements RequestStreamHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(HealthCheckHandler.class);
 
-    private final Map<String, String> env;
-    private final AwsClients aws;
-    private final PowertoolsSecretsSource secrets;
-    private volatile S3Client s3;
+    private final FunctionRuntime runtime;
 
     /** Lambda's constructor: configuration from the process environment. */
     public HealthCheckHandler() {
@@ -54,22 +48,7 @@ public final class HealthCheckHandler implements RequestStreamHandler {
 
     /** @param env environment variables (the local runtime passes each function's own) */
     public HealthCheckHandler(Map<String, String> env) {
-        this.env = Map.copyOf(env);
-        this.aws = new AwsClients(env);
-        int cache;
-        try {
-            cache = Integer.parseInt(env.getOrDefault("TIDEMARK_SECRET_CACHE_SECONDS", "300"));
-        } catch (NumberFormatException e) {
-            cache = 300;
-        }
-        this.secrets = new PowertoolsSecretsSource(aws.secretsManager(), cache);
-    }
-
-    private synchronized S3Client s3() {
-        if (s3 == null) {
-            s3 = aws.s3();
-        }
-        return s3;
+        this.runtime = new FunctionRuntime(env);
     }
 
     @Override
@@ -81,9 +60,9 @@ public final class HealthCheckHandler implements RequestStreamHandler {
             throw new ValidationException("event: not valid JSON: " + e.getOriginalMessage());
         }
         HealthReport report = PowertoolsLogging.withLogging(context, () -> {
-            TidemarkConfig config = TidemarkConfig.fromEnvironment(env);
-            List<String> names = targetNames(event, config);
-            HealthReport r = new HealthChecker(new EngineFactory(config, secrets, new LocationReader(this::s3))).check(names);
+            EngineFactory engines = runtime.engines();
+            List<String> names = targetNames(event, engines.config());
+            HealthReport r = new HealthChecker(engines).check(names);
             LOG.info("health {} over {} target(s)", r.status().id(), r.targets().size());
             emitMetrics(r, context);
             return r;
@@ -113,10 +92,10 @@ public final class HealthCheckHandler implements RequestStreamHandler {
 
     private void emitMetrics(HealthReport report, Context context) {
         Metrics metrics = MetricsFactory.getMetricsInstance();
-        metrics.setNamespace(env.getOrDefault("POWERTOOLS_METRICS_NAMESPACE", "Tidemark"));
+        metrics.setNamespace(runtime.env().getOrDefault("POWERTOOLS_METRICS_NAMESPACE", "Tidemark"));
         for (TargetHealth t : report.targets()) {
             metrics.flushMetrics(m -> {
-                m.setNamespace(env.getOrDefault("POWERTOOLS_METRICS_NAMESPACE", "Tidemark"));
+                m.setNamespace(runtime.env().getOrDefault("POWERTOOLS_METRICS_NAMESPACE", "Tidemark"));
                 m.setDefaultDimensions(DimensionSet.of("Target", t.name(), "Store", t.store().id()));
                 m.addMetric("Healthy", t.status() == HealthStatus.HEALTHY ? 1 : 0, MetricUnit.COUNT);
                 if (t.latencyMs() != null) {

@@ -3,20 +3,16 @@ package dev.tidemark.functions.upgrade;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.config.AwsClients;
-import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.config.FunctionRuntime;
 import dev.tidemark.engine.EngineFactory;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.json.Json;
-import dev.tidemark.location.LocationReader;
 import dev.tidemark.migration.MigrateResult;
-import dev.tidemark.secrets.PowertoolsSecretsSource;
 import dev.tidemark.upgrade.UpgradeReport;
 import dev.tidemark.upgrade.UpgradeRequest;
 import dev.tidemark.upgrade.UpgradeService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.lambda.powertools.logging.PowertoolsLogging;
 
 import java.io.IOException;
@@ -36,10 +32,7 @@ public final class UpgradeHandler implements RequestStreamHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(UpgradeHandler.class);
 
-    private final Map<String, String> env;
-    private final AwsClients aws;
-    private final PowertoolsSecretsSource secrets;
-    private volatile S3Client s3;
+    private final FunctionRuntime runtime;
 
     /** Lambda's constructor: configuration from the process environment. */
     public UpgradeHandler() {
@@ -48,40 +41,16 @@ public final class UpgradeHandler implements RequestStreamHandler {
 
     /** @param env environment variables (the local runtime passes each function's own) */
     public UpgradeHandler(Map<String, String> env) {
-        this.env = Map.copyOf(env);
-        this.aws = new AwsClients(env);
-        this.secrets = new PowertoolsSecretsSource(aws.secretsManager(), secretCacheSeconds(env));
-    }
-
-    private static int secretCacheSeconds(Map<String, String> env) {
-        try {
-            return Integer.parseInt(env.getOrDefault("TIDEMARK_SECRET_CACHE_SECONDS", "300"));
-        } catch (NumberFormatException e) {
-            return 300;
-        }
-    }
-
-    private S3Client s3() {
-        S3Client c = s3;
-        if (c == null) {
-            synchronized (this) {
-                if (s3 == null) {
-                    s3 = aws.s3();
-                }
-                c = s3;
-            }
-        }
-        return c;
+        this.runtime = new FunctionRuntime(env);
     }
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = readEvent(input);
         UpgradeReport report = PowertoolsLogging.withLogging(context, () -> {
-            TidemarkConfig config = TidemarkConfig.fromEnvironment(env);
-            UpgradeRequest request = UpgradeRequest.parse(event, config);
+            EngineFactory engines = runtime.engines();
+            UpgradeRequest request = UpgradeRequest.parse(event, engines.config());
             LOG.info("upgrade of {} target(s), dryRun={}", request.targets().size(), request.dryRun());
-            EngineFactory engines = new EngineFactory(config, secrets, new LocationReader(this::s3));
             UpgradeReport r = new UpgradeService(engines).upgrade(request);
             for (MigrateResult m : r.results()) {
                 LOG.info("{} target {}: {} -> {}, {} migration(s), {}", m.store(), m.target(), m.versionBefore(), m.versionAfter(),

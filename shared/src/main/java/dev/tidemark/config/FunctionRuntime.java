@@ -1,0 +1,55 @@
+package dev.tidemark.config;
+
+import dev.tidemark.engine.EngineFactory;
+import dev.tidemark.location.LocationReader;
+import dev.tidemark.secrets.PowertoolsSecretsSource;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.util.Map;
+
+/**
+ * What every function builds once per execution environment (at init, so SnapStart snapshots it): the environment,
+ * the Secrets Manager client with its cache, and the S3 client (created on first use). {@link #engines()} reads the
+ * configuration on each call, so a bad configuration is reported by the invocation as a
+ * {@link dev.tidemark.error.ValidationException}, not as a failed init.
+ */
+public final class FunctionRuntime {
+
+    private final Map<String, String> env;
+    private final AwsClients aws;
+    private final PowertoolsSecretsSource secrets;
+    private S3Client s3;
+
+    /** @param env environment variables (the process's in Lambda; each function's own locally) */
+    public FunctionRuntime(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+        this.aws = new AwsClients(env);
+        int cacheSeconds;
+        try {
+            cacheSeconds = Integer.parseInt(env.getOrDefault("TIDEMARK_SECRET_CACHE_SECONDS", "300").trim());
+        } catch (NumberFormatException e) {
+            cacheSeconds = 300;
+        }
+        this.secrets = new PowertoolsSecretsSource(aws.secretsManager(), cacheSeconds);
+    }
+
+    /** @return the environment */
+    public Map<String, String> env() {
+        return env;
+    }
+
+    private synchronized S3Client s3() {
+        if (s3 == null) {
+            s3 = aws.s3();
+        }
+        return s3;
+    }
+
+    /**
+     * @return engines for the configured targets
+     * @throws dev.tidemark.error.ValidationException when the configuration is invalid
+     */
+    public EngineFactory engines() {
+        return new EngineFactory(TidemarkConfig.fromEnvironment(env), secrets, new LocationReader(this::s3));
+    }
+}

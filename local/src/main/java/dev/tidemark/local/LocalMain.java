@@ -69,6 +69,11 @@ public final class LocalMain implements Callable<Integer> {
             Map.of(), console)) {
             StateMachineRunner.Execution execution = rollout.rollout(event == null ? root.resolve("events/rollout.json") : event.toAbsolutePath(),
                 null, console);
+            for (var t : execution.report().path("output").path("targets")) {
+                console.printf("  %-14s %-10s %s -> %s: %s, %d migration(s) applied%n", t.path("store").asText(), t.path("target").asText(),
+                    t.path("versionBefore").asText("(empty)"), t.path("versionAfter").asText("(empty)"), t.path("status").asText(),
+                    t.path("status").asText().equals("DRY_RUN") ? 0 : t.path("migrations").size());
+            }
             console.printf("%s in %d ms (function logs: %s)%n", execution.succeeded() ? "rollout succeeded" : "rollout FAILED",
                 (System.nanoTime() - t0) / 1_000_000, root.relativize(log));
             return execution.succeeded() ? 0 : 1;

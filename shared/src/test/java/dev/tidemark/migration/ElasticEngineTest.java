@@ -46,6 +46,11 @@ class ElasticEngineTest extends MigrationEngineContract {
             Duration.ofSeconds(30), Duration.ofSeconds(30));
     }
 
+    private MigrationEngine impatientEngine(List<MigrationScript> scripts) {
+        return new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null)), scripts,
+            Duration.ofSeconds(30), Duration.ofSeconds(1));
+    }
+
     @Override
     protected Store store() {
         return Store.ELASTICSEARCH;
@@ -84,6 +89,19 @@ class ElasticEngineTest extends MigrationEngineContract {
             assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
                 .isInstanceOf(ValidationException.class).hasMessageContaining("V2__thing_2.http line 1");
             assertThat(exists("thing_1")).isFalse();
+        }
+    }
+
+    @Test
+    void aLeaseHeldLongerThanTheLockWaitIsLockContentionNamingTheHolder() {
+        Instant now = Instant.now();
+        assertThat(new ElasticLeaseStore(client, "search").tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
+        try (MigrationEngine impatient = impatientEngine(things(1))) {
+            assertThatThrownBy(() -> impatient.migrate(TargetVersion.LATEST, false))
+                .isInstanceOf(dev.tidemark.error.LockContentionException.class)
+                .hasMessageContaining("held by live-run");
+            assertThat(exists("thing_1")).isFalse();
+            assertThat(impatient.info().applied()).isEmpty();
         }
     }
 

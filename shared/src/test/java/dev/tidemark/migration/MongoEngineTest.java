@@ -52,6 +52,10 @@ class MongoEngineTest extends MigrationEngineContract {
         return engine(scripts, Duration.ofSeconds(30));
     }
 
+    private MongoEngine impatientEngine(List<MigrationScript> scripts) {
+        return new MongoEngine("app-docs", MongoClients.create(server.uri()), database, scripts, Duration.ofSeconds(30), Duration.ofSeconds(1));
+    }
+
     private MongoEngine engine(List<MigrationScript> scripts, Duration lease) {
         return new MongoEngine("app-docs", MongoClients.create(server.uri()), database, scripts, lease, Duration.ofSeconds(30));
     }
@@ -96,6 +100,19 @@ class MongoEngineTest extends MigrationEngineContract {
                 .isInstanceOf(ValidationException.class).hasMessageContaining("V2__thing_2.json").hasMessageContaining("element 1");
             assertThat(exists("thing_1")).isFalse();
             assertThat(engine.info().applied()).isEmpty();
+        }
+    }
+
+    @Test
+    void aLeaseHeldLongerThanTheLockWaitIsLockContentionNamingTheHolder() {
+        Instant now = Instant.now();
+        assertThat(new MongoLeaseStore(db()).tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
+        try (MigrationEngine impatient = impatientEngine(things(1))) {
+            assertThatThrownBy(() -> impatient.migrate(TargetVersion.LATEST, false))
+                .isInstanceOf(dev.tidemark.error.LockContentionException.class)
+                .hasMessageContaining("held by live-run");
+            assertThat(exists("thing_1")).isFalse();
+            assertThat(impatient.info().applied()).isEmpty();
         }
     }
 

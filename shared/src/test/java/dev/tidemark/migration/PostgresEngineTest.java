@@ -73,6 +73,29 @@ class PostgresEngineTest extends MigrationEngineContract {
     }
 
     @Test
+    void aMigrateWaitingLongerThanTheLockWaitFailsWithLockContention() throws Exception {
+        List<MigrationScript> slow = List.of(script(1, "SELECT pg_sleep(4);\n" + createThing(1)));
+        var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            var first = pool.submit(() -> {
+                try (MigrationEngine engine = engine(slow)) {
+                    return engine.migrate(TargetVersion.LATEST, false);
+                }
+            });
+            Thread.sleep(800);
+            try (MigrationEngine impatient = new PostgresEngine("app-db", connection(), slow, 1)) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> impatient.migrate(TargetVersion.LATEST, false))
+                    .isInstanceOf(dev.tidemark.error.LockContentionException.class)
+                    .hasMessageContaining("advisory lock")
+                    .satisfies(e -> assertThat(((dev.tidemark.error.TidemarkException) e).retryable()).isTrue());
+            }
+            assertThat(first.get().migrations()).hasSize(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void checksumsAreTheOnesFlywayRecords() {
         List<MigrationScript> scripts = things(1);
         try (MigrationEngine engine = engine(scripts)) {

@@ -136,6 +136,7 @@ class HandlersTest {
             System.setOut(stdout);
         }
         assertThat(report.path("targets")).hasSize(3);
+        assertThat(report.path("summary").asText()).contains("app-db (postgres) degraded: 6 pending");
         assertThat(report.path("targets").findValuesAsText("name")).containsExactly("app-db", "app-docs", "search");
         assertThat(report.path("targets")).allSatisfy(t -> {
             assertThat(t.path("reachable").asBoolean()).isTrue();
@@ -155,6 +156,7 @@ class HandlersTest {
             + LocalStack.BUCKET + "/elasticsearch\"}]");
         JsonNode report = invoke(new HealthCheckHandler(env), "{}", "HealthCheckFunction");
         assertThat(report.path("status").asText()).isEqualTo("unhealthy");
+        assertThat(report.path("summary").asText()).isEqualTo("gone (elasticsearch) unhealthy: unreachable: SECRET_ERROR");
         assertThat(report.path("targets").get(0).path("reachable").asBoolean()).isFalse();
         assertThat(report.path("targets").get(0).path("error").asText()).contains("SECRET_ERROR").contains("tidemark/local/missing");
     }

@@ -88,7 +88,8 @@ class RolloutEndToEndTest {
             .allSatisfy(m -> assertThat(m.path("executionTimeMs").isNumber()).isTrue());
         assertThat(output.path("healthBefore").asText()).isEqualTo("degraded");
         assertThat(output.path("healthAfter").asText()).isEqualTo("healthy");
-        assertThat(execution.transcript()).contains("-> Preflight (Task) entered", "-> Result (Pass) entered")
+        assertThat(output.path("healthSummary").asText()).isEqualTo("all healthy");
+        assertThat(execution.transcript()).contains("-> Preflight (Task) entered", "-> Result (Pass) entered", "-> Done (Succeed) entered")
             .anyMatch(l -> l.matches("<- Verify \\(Task\\) left after \\d+ ms"));
     }
 
@@ -135,6 +136,8 @@ class RolloutEndToEndTest {
         StateMachineRunner.Execution execution = run();
         assertThat(execution.succeeded()).isFalse();
         assertThat(execution.report().path("error").asText()).isEqualTo("Tidemark.PreflightUnhealthy");
+        assertThat(execution.report().path("cause").asText())
+            .isEqualTo("app-docs (mongodb) unhealthy: failed migration 6 (V6__break_consent.json)");
         assertThat(execution.transcript()).noneMatch(l -> l.contains("UpgradeTarget"));
     }
 

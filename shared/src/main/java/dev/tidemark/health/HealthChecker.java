@@ -36,16 +36,13 @@ public final class HealthChecker {
      */
     public HealthReport check(List<String> names) {
         List<TargetHealth> results = new ArrayList<>();
-        HealthStatus overall = HealthStatus.HEALTHY;
         for (TargetConfig t : engines.config().targets()) {
             if (!names.isEmpty() && !names.contains(t.name())) {
                 continue;
             }
-            TargetHealth h = check(t);
-            results.add(h);
-            overall = overall.worst(h.status());
+            results.add(check(t));
         }
-        return new HealthReport(overall, Instant.now(), results);
+        return HealthReport.of(Instant.now(), results);
     }
 
     private TargetHealth check(TargetConfig t) {
@@ -55,6 +52,7 @@ public final class HealthChecker {
             long latency = (System.nanoTime() - start) / 1_000_000;
             InfoResult info = engine.info();
             String cluster = null;
+            List<String> reasons = new ArrayList<>();
             Map<String, String> indices = null;
             HealthStatus status = HealthStatus.HEALTHY;
             if (t.store() == Store.ELASTICSEARCH && engine instanceof ElasticEngine es) {
@@ -69,24 +67,32 @@ public final class HealthChecker {
                 }
                 if ("red".equals(cluster)) {
                     status = HealthStatus.UNHEALTHY;
+                    reasons.add("cluster red");
                 } else if ("yellow".equals(cluster)) {
                     status = HealthStatus.DEGRADED;
+                    reasons.add("cluster yellow");
                 }
             }
             if (!info.pending().isEmpty()) {
                 status = status.worst(HealthStatus.DEGRADED);
+                reasons.add(info.pending().size() + " pending");
             }
-            if (!info.failed().isEmpty() || !info.drift().isEmpty()) {
+            for (var f : info.failed()) {
                 status = HealthStatus.UNHEALTHY;
+                reasons.add("failed migration " + f.version() + " (" + f.script() + ")");
+            }
+            for (var d : info.drift()) {
+                status = HealthStatus.UNHEALTHY;
+                reasons.add("checksum drift " + d.script());
             }
             return new TargetHealth(t.name(), t.store(), status, true, latency, info.currentVersion(), info.pending().size(),
-                info.failed().size(), info.drift().stream().map(ChecksumDrift::describe).toList(), cluster, indices, null);
+                info.failed().size(), info.drift().stream().map(ChecksumDrift::describe).toList(), cluster, indices, null, reasons);
         } catch (TidemarkException e) {
             return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
-                e.code() + ": " + e.getMessage());
+                e.code() + ": " + e.getMessage(), List.of("unreachable: " + e.code()));
         } catch (RuntimeException e) {
             return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
-                e.getClass().getSimpleName() + ": " + e.getMessage());
+                e.getClass().getSimpleName() + ": " + e.getMessage(), List.of("unreachable"));
         }
     }
 }

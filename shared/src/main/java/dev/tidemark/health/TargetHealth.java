@@ -21,8 +21,15 @@ import java.util.Map;
  * @param clusterStatus Elasticsearch cluster status ({@code green}/{@code yellow}/{@code red}), else {@code null}
  * @param indices Elasticsearch index name to health, non-system indices only; else {@code null}
  * @param error why it is unreachable or could not be checked, else {@code null}
+ * @param reasons why the status is not healthy, e.g. {@code 2 pending}, {@code failed 6 (V6__x.json)}; empty when healthy
  */
 public record TargetHealth(String name, Store store, HealthStatus status, boolean reachable, Long latencyMs,
                            MigrationVersion currentVersion, int pending, int failed, List<String> checksumDrift,
-                           String clusterStatus, Map<String, String> indices, String error) {
+                           String clusterStatus, Map<String, String> indices, String error, List<String> reasons) {
+
+    /** Canonical constructor: copies the lists. */
+    public TargetHealth {
+        checksumDrift = List.copyOf(checksumDrift);
+        reasons = List.copyOf(reasons);
+    }
 }

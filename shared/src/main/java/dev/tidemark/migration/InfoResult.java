@@ -9,7 +9,7 @@ import java.util.List;
  * @param target the target name
  * @param currentVersion the highest successfully applied version, or {@code null} when none
  * @param applied the schema history, oldest first
- * @param pending migrations at the location above the current version, in order
+ * @param pending migrations at the location above the current version and not recorded as failed, in order
  * @param failed history rows recorded as failed
  * @param drift applied migrations whose files changed
  */

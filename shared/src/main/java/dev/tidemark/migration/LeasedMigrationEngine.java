@@ -107,8 +107,10 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             }
         }
         MigrationVersion cur = current;
+        java.util.Set<MigrationVersion> failedVersions = failed.stream().map(AppliedMigration::version).collect(Collectors.toSet());
         List<PendingMigration> pending = scripts.stream()
             .filter(s -> cur == null || s.version().compareTo(cur) > 0)
+            .filter(s -> !failedVersions.contains(s.version()))
             .map(PendingMigration::of)
             .toList();
         return new InfoResult(store, target, current, rows, pending, failed, drift);

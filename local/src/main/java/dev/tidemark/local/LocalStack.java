@@ -85,7 +85,8 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    private <T extends AutoCloseable> CompletableFuture<T> timed(String what, Supplier<T> start, Function2<T> describe, PrintStream progress) {
+    private <T extends AutoCloseable> CompletableFuture<T> timed(String what, Supplier<T> start, java.util.function.Function<T, String> describe,
+                                                                 PrintStream progress) {
         return CompletableFuture.supplyAsync(() -> {
             long t0 = System.nanoTime();
             T server = start.get();
@@ -95,10 +96,6 @@ public final class LocalStack implements AutoCloseable {
             progress.printf("  %-26s %-32s %5d ms%n", what, describe.apply(server), (System.nanoTime() - t0) / 1_000_000);
             return server;
         });
-    }
-
-    private interface Function2<T> {
-        String apply(T t);
     }
 
     private void startServers(Path dataDir, PrintStream progress) {

@@ -71,7 +71,7 @@ public final class ElasticHistoryStore implements HistoryStore {
     }
 
     @Override
-    public void append(AppliedMigration row) {
+    public void write(AppliedMigration row) {
         ensureIndex(client, INDEX, Map.ofEntries(
             Map.entry("installed_rank", Map.of("type", "integer")),
             Map.entry("version", Map.of("type", "keyword")),
@@ -98,7 +98,7 @@ public final class ElasticHistoryStore implements HistoryStore {
         if (row.error() != null) {
             doc.put("error", row.error());
         }
-        ElasticClient.Reply reply = client.sendJson("PUT", "/" + INDEX + "/_create/" + row.installedRank() + "?refresh=true", doc);
+        ElasticClient.Reply reply = client.sendJson("PUT", "/" + INDEX + "/_doc/" + row.installedRank() + "?refresh=true", doc);
         if (!reply.ok()) {
             throw new ConnectionException("elasticsearch target '" + target + "': cannot write " + INDEX + ": " + reply.error());
         }

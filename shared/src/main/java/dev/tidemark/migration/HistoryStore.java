@@ -8,6 +8,11 @@ public interface HistoryStore {
     /** @return every record, oldest first ({@code installed_rank} ascending); empty when none exists yet */
     List<AppliedMigration> read();
 
-    /** @param row appends a record (creating the history collection or index on first use) */
-    void append(AppliedMigration row);
+    /**
+     * Writes a record, replacing the one with the same {@code installed_rank} (creating the history collection or
+     * index on first use).
+     *
+     * @param row the record
+     */
+    void write(AppliedMigration row);
 }

@@ -19,11 +19,16 @@ import java.util.stream.Collectors;
  * before anything runs, the lease lock is held while migrations run, and each migration is recorded in the schema
  * history as it ends, successful or failed. A failed migration stays recorded as failed (with its error) and later
  * runs are refused with {@link RepairRequiredException} until it is repaired: steps of a migration that ran before the
- * failing one are not undone, because these stores cannot roll them back.
+ * failing one are not undone, because these stores cannot roll them back. Before a migration runs, its record is
+ * written as not successful ("started at ..."), and rewritten when it ends: a run that dies mid-migration (crash,
+ * Lambda timeout) therefore leaves a failed record, never a silent half-applied change.
  *
  * @param <P> the parsed form of one migration file
  */
 public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
+
+    /** Start of the error text of a record written before a migration runs and not yet completed. */
+    public static final String IN_PROGRESS = "started at ";
 
     private final Store store;
     private final String target;
@@ -146,17 +151,21 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             for (MigrationScript s : wanted(locked, targetVersion)) {
                 lease.checkHeld();
                 P steps0 = parsed.containsKey(s.version()) ? parsed.get(s.version()) : parse(s);
+                int installedRank = ++rank;
+                Instant startedAt = Instant.now();
+                history.write(new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
+                    installedBy, startedAt, 0, false, IN_PROGRESS + startedAt + "; the run did not finish (still running, crashed or timed out)"));
                 long t0 = System.nanoTime();
                 try {
                     execute(s, steps0);
                 } catch (Exception e) {
                     String reason = e instanceof TidemarkException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
-                    history.append(new AppliedMigration(++rank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
+                    history.write(new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
                         installedBy, Instant.now(), elapsed(t0), false, reason));
                     throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
                 }
                 long took = elapsed(t0);
-                history.append(new AppliedMigration(++rank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
+                history.write(new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
                     installedBy, Instant.now(), took, true, null));
                 steps.add(new AppliedStep(s.version(), s.description(), s.script(), took));
                 after = s.version();
@@ -195,7 +204,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             if (!history.read().isEmpty()) {
                 throw new ValidationException("baseline: target '" + target + "' already has a schema history");
             }
-            history.append(new AppliedMigration(1, version, description, "BASELINE", "<< Baseline >>", null, installedBy, Instant.now(),
+            history.write(new AppliedMigration(1, version, description, "BASELINE", "<< Baseline >>", null, installedBy, Instant.now(),
                 0, true, null));
         }
     }

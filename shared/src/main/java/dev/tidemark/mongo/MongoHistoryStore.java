@@ -50,7 +50,7 @@ public final class MongoHistoryStore implements HistoryStore {
     }
 
     @Override
-    public void append(AppliedMigration row) {
+    public void write(AppliedMigration row) {
         collection.createIndex(Indexes.ascending("installed_rank"), new IndexOptions().unique(true).name("installed_rank_unique"));
         Document d = new Document("installed_rank", row.installedRank())
             .append("version", row.version() == null ? null : row.version().toString())
@@ -65,6 +65,7 @@ public final class MongoHistoryStore implements HistoryStore {
         if (row.error() != null) {
             d.append("error", row.error());
         }
-        collection.insertOne(d);
+        collection.replaceOne(com.mongodb.client.model.Filters.eq("installed_rank", row.installedRank()), d,
+            new com.mongodb.client.model.ReplaceOptions().upsert(true));
     }
 }

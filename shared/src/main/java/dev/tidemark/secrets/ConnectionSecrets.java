@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>PostgreSQL: the RDS secret JSON {@code {engine, host, port, username, password, dbname}};</li>
  *   <li>MongoDB: {@code {uri}} (database from the URI path or {@code dbname}) or the same keys as PostgreSQL;</li>
- *   <li>Elasticsearch: {@code {url}} plus {@code username}/{@code password} or {@code apiKey}.</li>
+ *   <li>Elasticsearch: {@code {url}} plus {@code username}/{@code password} or {@code apiKey} (credentials written
+ *       in the URL are moved to basic auth and removed from it).</li>
  * </ul>
  * Errors name the secret id and the missing key, never a value.
  */
@@ -115,7 +116,26 @@ public final class ConnectionSecrets {
     public static Elastic elastic(String secretId, String json) {
         JsonNode n = parse(secretId, json);
         String url = required(secretId, n, "url").replaceAll("/+$", "");
-        return new Elastic(url, optional(n, "username"), optional(n, "password"), optional(n, "apiKey"));
+        String username = optional(n, "username");
+        String password = optional(n, "password");
+        java.net.URI uri;
+        try {
+            uri = java.net.URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw new SecretException("secret " + secretId + ": key 'url' is not a URL");
+        }
+        if (uri.getScheme() == null || uri.getHost() == null) {
+            throw new SecretException("secret " + secretId + ": key 'url' is not an http(s) URL with a host");
+        }
+        if (uri.getRawUserInfo() != null) {
+            // credentials in the URL move to basic auth, so the URL can appear in messages without them
+            String[] userInfo = uri.getUserInfo().split(":", 2);
+            username = username != null ? username : userInfo[0];
+            password = password != null ? password : (userInfo.length > 1 ? userInfo[1] : null);
+            url = uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+                + (uri.getRawPath() == null ? "" : uri.getRawPath());
+        }
+        return new Elastic(url, username, password, optional(n, "apiKey"));
     }
 
     private static String enc(String s) {

@@ -106,6 +106,19 @@ class ElasticEngineTest extends MigrationEngineContract {
     }
 
     @Test
+    void aMigrationLeftUnfinishedByADeadRunBlocksTheNextRunUntilRepaired() {
+        MigrationScript first = things(1).getFirst();
+        new dev.tidemark.elastic.ElasticHistoryStore(client, "search").write(new AppliedMigration(1, first.version(), first.description(), "X", first.script(), first.checksum(), "tidemark",
+            Instant.now(), 0, false, LeasedMigrationEngine.IN_PROGRESS + Instant.now() + "; the run did not finish"));
+        try (MigrationEngine engine = engine(things(2))) {
+            assertThat(engine.info().failed()).hasSize(1);
+            assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
+                .isInstanceOf(RepairRequiredException.class).hasMessageContaining("did not finish");
+            assertThat(exists("thing_2")).isFalse();
+        }
+    }
+
+    @Test
     void aLeaseLeftByACrashedRunExpiresAndTheNextRunTakesIt() {
         ElasticLeaseStore lock = new ElasticLeaseStore(client, "search");
         Instant now = Instant.now();

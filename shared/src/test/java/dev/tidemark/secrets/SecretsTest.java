@@ -64,5 +64,11 @@ class SecretsTest {
         ConnectionSecrets.Elastic es = ConnectionSecrets.elastic("id-6", "{\"url\":\"https://es:9200/\",\"apiKey\":\"" + PASSWORD + "\"}");
         assertThat(es.url()).isEqualTo("https://es:9200");
         assertThat(es.toString()).doesNotContain(PASSWORD);
+        ConnectionSecrets.Elastic inUrl = ConnectionSecrets.elastic("id-7", "{\"url\":\"https://elastic:" + PASSWORD + "@es.internal:9243\"}");
+        assertThat(inUrl.url()).isEqualTo("https://es.internal:9243");
+        assertThat(inUrl.username()).isEqualTo("elastic");
+        assertThat(inUrl.password()).isEqualTo(PASSWORD);
+        assertThatThrownBy(() -> ConnectionSecrets.elastic("id-8", "{\"url\":\"es.internal\"}"))
+            .isInstanceOf(SecretException.class).hasMessageContaining("key 'url'");
     }
 }

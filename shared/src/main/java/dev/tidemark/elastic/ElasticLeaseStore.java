@@ -100,6 +100,12 @@ public final class ElasticLeaseStore implements LeaseStore {
     }
 
     @Override
+    public boolean isHeld(Instant now) {
+        ElasticClient.Reply current = client.send("GET", DOC, null);
+        return current.status() == 200 && current.body().path("_source").path("expires_at").asLong() > now.toEpochMilli();
+    }
+
+    @Override
     public String describeHolder() {
         ElasticClient.Reply current = client.send("GET", DOC, null);
         if (current.status() == 404) {

@@ -32,6 +32,12 @@ public interface LeaseStore {
     /** @param owner releases the lock if {@code owner} still holds it; otherwise does nothing */
     void release(String owner);
 
+    /**
+     * @param now the current time
+     * @return whether some run holds a lease that has not expired
+     */
+    boolean isHeld(Instant now);
+
     /** @return who holds the lock and until when, for messages; {@code null} when free */
     String describeHolder();
 }

@@ -89,18 +89,33 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
 
     @Override
     public InfoResult info() {
-        return infoFrom(history.read());
+        List<AppliedMigration> rows = history.read();
+        boolean running = rows.stream().anyMatch(LeasedMigrationEngine::inProgress) && lock.isHeld(Instant.now());
+        return infoFrom(rows, running);
     }
 
-    private InfoResult infoFrom(List<AppliedMigration> rows) {
+    private static boolean inProgress(AppliedMigration row) {
+        return !row.success() && row.error() != null && row.error().startsWith(IN_PROGRESS);
+    }
+
+    /**
+     * @param rows the history
+     * @param running whether a live run holds the lease: its in-progress record is then neither failed nor pending
+     */
+    private InfoResult infoFrom(List<AppliedMigration> rows, boolean running) {
         Map<MigrationVersion, MigrationScript> byVersion = scripts.stream()
             .collect(Collectors.toMap(MigrationScript::version, Function.identity()));
         MigrationVersion current = null;
         List<AppliedMigration> failed = new ArrayList<>();
         List<ChecksumDrift> drift = new ArrayList<>();
+        java.util.Set<MigrationVersion> runningVersions = new java.util.HashSet<>();
         for (AppliedMigration row : rows) {
             if (!row.success()) {
-                failed.add(row);
+                if (running && inProgress(row)) {
+                    runningVersions.add(row.version());
+                } else {
+                    failed.add(row);
+                }
                 continue;
             }
             if (row.version() != null && (current == null || row.version().compareTo(current) > 0)) {
@@ -115,7 +130,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         java.util.Set<MigrationVersion> failedVersions = failed.stream().map(AppliedMigration::version).collect(Collectors.toSet());
         List<PendingMigration> pending = scripts.stream()
             .filter(s -> cur == null || s.version().compareTo(cur) > 0)
-            .filter(s -> !failedVersions.contains(s.version()))
+            .filter(s -> !failedVersions.contains(s.version()) && !runningVersions.contains(s.version()))
             .map(PendingMigration::of)
             .toList();
         return new InfoResult(store, target, current, rows, pending, failed, drift);
@@ -144,7 +159,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         MigrationVersion after;
         try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
             List<AppliedMigration> rows = history.read();
-            InfoResult locked = infoFrom(rows);
+            InfoResult locked = infoFrom(rows, false);
             refuseUnsafe(locked, targetVersion);
             int rank = rows.stream().mapToInt(AppliedMigration::installedRank).max().orElse(0);
             after = locked.currentVersion();

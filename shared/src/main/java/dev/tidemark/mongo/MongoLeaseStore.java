@@ -68,6 +68,11 @@ public final class MongoLeaseStore implements LeaseStore {
     }
 
     @Override
+    public boolean isHeld(Instant now) {
+        return collection.countDocuments(Filters.and(Filters.eq("_id", ID), Filters.gt("expires_at", Date.from(now)))) > 0;
+    }
+
+    @Override
     public String describeHolder() {
         Document d = collection.find(Filters.eq("_id", ID)).first();
         if (d == null) {

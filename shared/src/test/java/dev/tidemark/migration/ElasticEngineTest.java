@@ -119,6 +119,21 @@ class ElasticEngineTest extends MigrationEngineContract {
     }
 
     @Test
+    void aMigrationInProgressUnderALiveLeaseIsNeitherFailedNorPendingAndOthersWaitForTheLock() {
+        MigrationScript first = things(1).getFirst();
+        Instant now = Instant.now();
+        assertThat(new ElasticLeaseStore(client, "search").tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
+        new dev.tidemark.elastic.ElasticHistoryStore(client, "search").write(new AppliedMigration(1, first.version(), first.description(), "X", first.script(), first.checksum(), "tidemark",
+            now, 0, false, LeasedMigrationEngine.IN_PROGRESS + now + "; the run did not finish"));
+        try (MigrationEngine engine = impatientEngine(things(2))) {
+            InfoResult info = engine.info();
+            assertThat(info.failed()).isEmpty();
+            assertThat(info.pending()).extracting(p -> p.version().toString()).containsExactly("2");
+            assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false)).isInstanceOf(dev.tidemark.error.LockContentionException.class);
+        }
+    }
+
+    @Test
     void aLeaseLeftByACrashedRunExpiresAndTheNextRunTakesIt() {
         ElasticLeaseStore lock = new ElasticLeaseStore(client, "search");
         Instant now = Instant.now();

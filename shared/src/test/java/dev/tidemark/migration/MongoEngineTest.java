@@ -130,6 +130,21 @@ class MongoEngineTest extends MigrationEngineContract {
     }
 
     @Test
+    void aMigrationInProgressUnderALiveLeaseIsNeitherFailedNorPendingAndOthersWaitForTheLock() {
+        MigrationScript first = things(1).getFirst();
+        Instant now = Instant.now();
+        assertThat(new MongoLeaseStore(db()).tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
+        new dev.tidemark.mongo.MongoHistoryStore(db()).write(new AppliedMigration(1, first.version(), first.description(), "X", first.script(), first.checksum(), "tidemark",
+            now, 0, false, LeasedMigrationEngine.IN_PROGRESS + now + "; the run did not finish"));
+        try (MigrationEngine engine = impatientEngine(things(2))) {
+            InfoResult info = engine.info();
+            assertThat(info.failed()).isEmpty();
+            assertThat(info.pending()).extracting(p -> p.version().toString()).containsExactly("2");
+            assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false)).isInstanceOf(dev.tidemark.error.LockContentionException.class);
+        }
+    }
+
+    @Test
     void aLeaseLeftByACrashedRunExpiresAndTheNextRunTakesIt() {
         MongoLeaseStore lock = new MongoLeaseStore(db());
         Instant now = Instant.now();

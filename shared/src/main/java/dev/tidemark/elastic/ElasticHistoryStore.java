@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * Schema history in the index {@code tidemark_schema_history}: one document per record, {@code _id} = installed rank,
  * Flyway's field names, explicit mappings, {@code auto_expand_replicas: 0-1} (green on a single node, one replica where
- * possible). Writes use {@code refresh=true} so the next read sees them.
+ * possible). Writes do not force a refresh; a read refreshes the index first, so it sees every write before it.
  */
 public final class ElasticHistoryStore implements HistoryStore {
 
@@ -24,6 +24,7 @@ public final class ElasticHistoryStore implements HistoryStore {
 
     private final ElasticClient client;
     private final String target;
+    private boolean indexExists;
 
     /**
      * @param client the cluster
@@ -50,6 +51,7 @@ public final class ElasticHistoryStore implements HistoryStore {
 
     @Override
     public List<AppliedMigration> read() {
+        client.send("POST", "/" + INDEX + "/_refresh?ignore_unavailable=true", null);
         ElasticClient.Reply reply = client.send("GET", "/" + INDEX + "/_search?size=10000&sort=installed_rank:asc", null);
         if (reply.status() == 404) {
             return List.of();
@@ -70,8 +72,7 @@ public final class ElasticHistoryStore implements HistoryStore {
         return rows;
     }
 
-    @Override
-    public void write(AppliedMigration row) {
+    private void createIndex() {
         ensureIndex(client, INDEX, Map.ofEntries(
             Map.entry("installed_rank", Map.of("type", "integer")),
             Map.entry("version", Map.of("type", "keyword")),
@@ -84,6 +85,14 @@ public final class ElasticHistoryStore implements HistoryStore {
             Map.entry("execution_time", Map.of("type", "long")),
             Map.entry("success", Map.of("type", "boolean")),
             Map.entry("error", Map.of("type", "text"))), target);
+    }
+
+    @Override
+    public void write(AppliedMigration row) {
+        if (!indexExists) {
+            createIndex();
+            indexExists = true;
+        }
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("installed_rank", row.installedRank());
         doc.put("version", row.version() == null ? null : row.version().toString());
@@ -98,7 +107,7 @@ public final class ElasticHistoryStore implements HistoryStore {
         if (row.error() != null) {
             doc.put("error", row.error());
         }
-        ElasticClient.Reply reply = client.sendJson("PUT", "/" + INDEX + "/_doc/" + row.installedRank() + "?refresh=true", doc);
+        ElasticClient.Reply reply = client.sendJson("PUT", "/" + INDEX + "/_doc/" + row.installedRank(), doc);
         if (!reply.ok()) {
             throw new ConnectionException("elasticsearch target '" + target + "': cannot write " + INDEX + ": " + reply.error());
         }

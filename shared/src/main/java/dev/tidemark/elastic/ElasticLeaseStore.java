@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * Lease lock document {@code migration} in the index {@code tidemark_lock}: created with {@code op_type=create}
  * (only one creator wins), renewed and taken over after expiry by compare-and-set on {@code _seq_no} and
- * {@code _primary_term} (a concurrent writer gets 409 and loses).
+ * {@code _primary_term} (a concurrent writer gets 409 and loses). Only real-time GETs by id read it, so no write
+ * needs a refresh.
  */
 public final class ElasticLeaseStore implements LeaseStore {
 
@@ -20,6 +21,7 @@ public final class ElasticLeaseStore implements LeaseStore {
 
     private final ElasticClient client;
     private final String target;
+    private boolean indexExists;
 
     /**
      * @param client the cluster
@@ -31,6 +33,10 @@ public final class ElasticLeaseStore implements LeaseStore {
     }
 
     private void ensureIndex() {
+        if (indexExists) {
+            return;
+        }
+        indexExists = true;
         ElasticHistoryStore.ensureIndex(client, INDEX, Map.of(
             "owner", Map.of("type", "keyword"),
             "acquired_at", Map.of("type", "date", "format", "epoch_millis"),
@@ -46,7 +52,7 @@ public final class ElasticLeaseStore implements LeaseStore {
     @Override
     public boolean tryAcquire(String owner, Instant now, Instant expiresAt) {
         ensureIndex();
-        ElasticClient.Reply created = client.sendJson("PUT", "/" + INDEX + "/_create/migration?refresh=true", doc(owner, now, now, expiresAt));
+        ElasticClient.Reply created = client.sendJson("PUT", "/" + INDEX + "/_create/migration", doc(owner, now, now, expiresAt));
         if (created.ok()) {
             return true;
         }
@@ -67,7 +73,7 @@ public final class ElasticLeaseStore implements LeaseStore {
     }
 
     private boolean compareAndSet(JsonNode current, Map<String, Object> next) {
-        String query = "?if_seq_no=" + current.path("_seq_no").asLong() + "&if_primary_term=" + current.path("_primary_term").asLong() + "&refresh=true";
+        String query = "?if_seq_no=" + current.path("_seq_no").asLong() + "&if_primary_term=" + current.path("_primary_term").asLong();
         ElasticClient.Reply written = client.sendJson("PUT", DOC + query, next);
         if (written.ok()) {
             return true;
@@ -95,8 +101,7 @@ public final class ElasticLeaseStore implements LeaseStore {
             return;
         }
         JsonNode c = current.body();
-        client.send("DELETE", DOC + "?if_seq_no=" + c.path("_seq_no").asLong() + "&if_primary_term=" + c.path("_primary_term").asLong()
-            + "&refresh=true", null);
+        client.send("DELETE", DOC + "?if_seq_no=" + c.path("_seq_no").asLong() + "&if_primary_term=" + c.path("_primary_term").asLong(), null);
     }
 
     @Override

@@ -26,6 +26,7 @@ public final class MongoHistoryStore implements HistoryStore {
     public static final String COLLECTION = "tidemark_schema_history";
 
     private final MongoCollection<Document> collection;
+    private boolean indexed;
 
     /** @param database the target database */
     public MongoHistoryStore(MongoDatabase database) {
@@ -51,7 +52,10 @@ public final class MongoHistoryStore implements HistoryStore {
 
     @Override
     public void write(AppliedMigration row) {
-        collection.createIndex(Indexes.ascending("installed_rank"), new IndexOptions().unique(true).name("installed_rank_unique"));
+        if (!indexed) {
+            collection.createIndex(Indexes.ascending("installed_rank"), new IndexOptions().unique(true).name("installed_rank_unique"));
+            indexed = true;
+        }
         Document d = new Document("installed_rank", row.installedRank())
             .append("version", row.version() == null ? null : row.version().toString())
             .append("description", row.description())

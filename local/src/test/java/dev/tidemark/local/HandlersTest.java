@@ -136,7 +136,7 @@ class HandlersTest {
             System.setOut(stdout);
         }
         assertThat(report.path("targets")).hasSize(3);
-        assertThat(report.path("summary").asText()).contains("app-db (postgres) degraded: 6 pending");
+        assertThat(report.path("summary").asText()).contains("app-db (postgres) degraded: 7 pending");
         assertThat(report.path("targets").findValuesAsText("name")).containsExactly("app-db", "app-docs", "search");
         assertThat(report.path("targets")).allSatisfy(t -> {
             assertThat(t.path("reachable").asBoolean()).isTrue();

@@ -81,10 +81,10 @@ class RolloutEndToEndTest {
         assertThat(output.path("status").asText()).isEqualTo("SUCCEEDED");
         assertThat(output.path("release").asText()).isEqualTo("2026.11.1");
         assertThat(target(output, "app-db").path("status").asText()).isEqualTo("MIGRATED");
-        assertThat(target(output, "app-db").path("versionAfter").asText()).isEqualTo("6");
+        assertThat(target(output, "app-db").path("versionAfter").asText()).isEqualTo("7");
         assertThat(target(output, "app-docs").path("versionAfter").asText()).isEqualTo("5");
         assertThat(target(output, "search").path("versionAfter").asText()).isEqualTo("5");
-        assertThat(target(output, "app-db").path("migrations")).hasSize(6)
+        assertThat(target(output, "app-db").path("migrations")).hasSize(7)
             .allSatisfy(m -> assertThat(m.path("executionTimeMs").isNumber()).isTrue());
         assertThat(output.path("healthBefore").asText()).isEqualTo("degraded");
         assertThat(output.path("healthAfter").asText()).isEqualTo("healthy");

@@ -71,6 +71,9 @@ public final class PostgresEngine implements MigrationEngine {
             .failOnMissingLocations(false)
             .cleanDisabled(true)
             .lockRetryCount(Math.max(1, lockWaitSeconds))
+            // a session-level advisory lock: a transaction-level one keeps a transaction open that
+            // CREATE INDEX CONCURRENTLY waits for forever
+            .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false"))
             .connectRetries(0);
     }
 

@@ -96,6 +96,16 @@ class PostgresEngineTest extends MigrationEngineContract {
     }
 
     @Test
+    void aCreateIndexConcurrentlyMigrationRunsOutsideATransaction() {
+        List<MigrationScript> scripts = List.of(script(1, createThing(1)),
+            script(2, "CREATE INDEX CONCURRENTLY thing_1_created_at_idx ON thing_1 (created_at);"));
+        try (MigrationEngine engine = engine(scripts)) {
+            assertThat(engine.migrate(TargetVersion.LATEST, false).versionAfter()).hasToString("2");
+        }
+        assertThat(exists("thing_1_created_at_idx")).isTrue();
+    }
+
+    @Test
     void checksumsAreTheOnesFlywayRecords() {
         List<MigrationScript> scripts = things(1);
         try (MigrationEngine engine = engine(scripts)) {

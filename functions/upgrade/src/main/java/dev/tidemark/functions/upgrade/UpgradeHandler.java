@@ -26,7 +26,7 @@ import java.util.Map;
  * Output: {@link UpgradeReport} as JSON — per target the version before and after, the migrations applied with their
  * execution time in ms, and the status. Errors are thrown as {@link dev.tidemark.error.TidemarkException} subclasses,
  * which Lambda reports to Step Functions by their fully qualified class names. Configuration comes from the
- * environment ({@link TidemarkConfig}); credentials from Secrets Manager, cached.
+ * environment ({@link dev.tidemark.config.TidemarkConfig}); credentials from Secrets Manager, cached.
  */
 public final class UpgradeHandler implements RequestStreamHandler {
 

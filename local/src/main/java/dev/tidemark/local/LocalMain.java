@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code bin/local-rollout}: runs the rollout state machine locally on the embedded stack, the same code path a
  * pipeline uses in AWS with the servers swapped. Prints each server as it starts, each state as it is entered and
- * left, and the final JSON; exits 0 when the execution succeeded and 1 when it failed. Function logs (JSON, as in
+ * left, and the final JSON; exits 0 when the execution succeeded, 1 when it failed, 2 when it could not run. Function logs (JSON, as in
  * CloudWatch) go to {@code <data>/logs/functions.log}.
  */
 @Command(name = "local-rollout", mixinStandardHelpOptions = true,
@@ -54,6 +54,16 @@ public final class LocalMain implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path root = LocalRollout.findRepo(repo.toAbsolutePath().normalize());
+        Path eventFile = event == null ? root.resolve("events/rollout.json") : event.toAbsolutePath();
+        Path migrationsDir = migrations == null ? root.resolve("examples") : migrations.toAbsolutePath();
+        if (!Files.isRegularFile(eventFile)) {
+            console.println("--event: no such file: " + eventFile);
+            return 2;
+        }
+        if (!Files.isDirectory(migrationsDir)) {
+            console.println("--migrations: no such directory: " + migrationsDir);
+            return 2;
+        }
         Path dataDir = (data == null ? root.resolve(".tidemark-local") : data).toAbsolutePath();
         if (fresh) {
             LocalStack.deleteData(dataDir);
@@ -65,10 +75,8 @@ public final class LocalMain implements Callable<Integer> {
         System.setOut(logStream);
         System.setErr(logStream);
         long t0 = System.nanoTime();
-        try (LocalRollout rollout = LocalRollout.start(root, dataDir, migrations == null ? root.resolve("examples") : migrations.toAbsolutePath(),
-            Map.of(), console)) {
-            StateMachineRunner.Execution execution = rollout.rollout(event == null ? root.resolve("events/rollout.json") : event.toAbsolutePath(),
-                null, console);
+        try (LocalRollout rollout = LocalRollout.start(root, dataDir, migrationsDir, Map.of(), console)) {
+            StateMachineRunner.Execution execution = rollout.rollout(eventFile, null, console);
             for (var t : execution.report().path("output").path("targets")) {
                 console.printf("  %-14s %-10s %s -> %s: %s, %d migration(s) applied%n", t.path("store").asText(), t.path("target").asText(),
                     t.path("versionBefore").asText("(empty)"), t.path("versionAfter").asText("(empty)"), t.path("status").asText(),

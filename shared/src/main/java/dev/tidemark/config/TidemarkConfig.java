@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.json.Json;
 import dev.tidemark.location.Location;
+import dev.tidemark.migration.Placeholders;
 import dev.tidemark.migration.Store;
 
 import java.util.ArrayList;
@@ -20,15 +21,19 @@ import java.util.Set;
  *   <li>{@code TIDEMARK_LOCK_WAIT_SECONDS}: how long migrate waits for a held lock before
  *       {@link dev.tidemark.error.LockContentionException} (default 30);</li>
  *   <li>{@code TIDEMARK_LEASE_SECONDS}: lease length for MongoDB/Elasticsearch locks (default 60);</li>
- *   <li>{@code TIDEMARK_SECRET_CACHE_SECONDS}: secret cache age (default 300).</li>
+ *   <li>{@code TIDEMARK_SECRET_CACHE_SECONDS}: secret cache age (default 300);</li>
+ *   <li>{@code TIDEMARK_PLACEHOLDERS}: JSON object of placeholder values for {@code ${name}} in migration files
+ *       (default none; see {@link Placeholders}).</li>
  * </ul>
  *
  * @param targets the configured targets, unique by name
  * @param lockWaitSeconds seconds to wait for a held lock
  * @param leaseSeconds lease length in seconds
  * @param secretCacheSeconds secret cache age in seconds
+ * @param placeholders placeholder values for migration files
  */
-public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, int leaseSeconds, int secretCacheSeconds) {
+public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, int leaseSeconds, int secretCacheSeconds,
+                             Placeholders placeholders) {
 
     /** Canonical constructor: copies the list. */
     public TidemarkConfig {
@@ -82,7 +87,20 @@ public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, in
             targets.add(new TargetConfig(name, store, secretId, item.get("location"), item.get("database")));
         }
         return new TidemarkConfig(targets, intVar(env, "TIDEMARK_LOCK_WAIT_SECONDS", 30), intVar(env, "TIDEMARK_LEASE_SECONDS", 60),
-            intVar(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300));
+            intVar(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300), placeholders(env.get("TIDEMARK_PLACEHOLDERS")));
+    }
+
+    private static Placeholders placeholders(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return Placeholders.NONE;
+        }
+        try {
+            Map<String, String> values = Json.MAPPER.readValue(raw, new TypeReference<>() {
+            });
+            return new Placeholders(values);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ValidationException("TIDEMARK_PLACEHOLDERS: not a JSON object of string values");
+        }
     }
 
     /**

@@ -66,7 +66,7 @@ public final class EngineFactory {
         Duration wait = Duration.ofSeconds(config.lockWaitSeconds());
         return switch (target.store()) {
             case POSTGRES -> new PostgresEngine(target.name(), ConnectionSecrets.postgres(target.secretId(), secret, target.database()), scripts,
-                config.lockWaitSeconds());
+                config.lockWaitSeconds()).placeholders(config.placeholders());
             case MONGODB -> {
                 ConnectionSecrets.Mongo mongo = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
                 MongoClientSettings settings = MongoClientSettings.builder()
@@ -75,10 +75,16 @@ public final class EngineFactory {
                     .applyToClusterSettings(c -> c.serverSelectionTimeout(5, TimeUnit.SECONDS))
                     .applyToSocketSettings(s -> s.connectTimeout(5, TimeUnit.SECONDS))
                     .build();
-                yield new MongoEngine(target.name(), MongoClients.create(settings), mongo.database(), scripts, lease, wait);
+                MongoEngine engine = new MongoEngine(target.name(), MongoClients.create(settings), mongo.database(), scripts, lease, wait);
+                engine.placeholders(config.placeholders());
+                yield engine;
             }
-            case ELASTICSEARCH -> new ElasticEngine(target.name(), new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret)),
-                scripts, lease, wait);
+            case ELASTICSEARCH -> {
+                ElasticEngine engine = new ElasticEngine(target.name(), new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret)),
+                    scripts, lease, wait);
+                engine.placeholders(config.placeholders());
+                yield engine;
+            }
         };
     }
 }

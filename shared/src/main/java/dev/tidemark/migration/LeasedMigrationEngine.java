@@ -38,6 +38,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     private final Duration leaseLength;
     private final Duration lockWait;
     private final String installedBy;
+    private Map<String, String> placeholderValues;
 
     /**
      * @param store the store
@@ -59,12 +60,27 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         this.leaseLength = leaseLength;
         this.lockWait = lockWait;
         this.installedBy = installedBy;
+        this.placeholderValues = Placeholders.NONE.forTarget(store, target);
+    }
+
+    /**
+     * @param placeholders values for {@code ${name}} in this target's files
+     * @return this engine
+     */
+    public LeasedMigrationEngine<P> placeholders(Placeholders placeholders) {
+        this.placeholderValues = placeholders.forTarget(store, target);
+        return this;
+    }
+
+    private P parseResolved(MigrationScript script) {
+        String content = Placeholders.apply(script, placeholderValues);
+        return parse(new MigrationScript(script.version(), script.description(), script.script(), content, script.checksum()));
     }
 
     /**
      * Parses a migration file into the steps it will run, without touching the server.
      *
-     * @param script the migration
+     * @param script the migration, placeholders already replaced
      * @return its parsed steps
      * @throws ValidationException naming the file and the problem
      */
@@ -144,7 +160,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         List<MigrationScript> wanted = wanted(before, targetVersion);
         Map<MigrationVersion, P> parsed = new java.util.LinkedHashMap<>();
         for (MigrationScript s : wanted) {
-            parsed.put(s.version(), parse(s));
+            parsed.put(s.version(), parseResolved(s));
         }
         if (dryRun) {
             return new MigrateResult(store, target, targetVersion.toString(), before.currentVersion(), before.currentVersion(),
@@ -165,7 +181,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             after = locked.currentVersion();
             for (MigrationScript s : wanted(locked, targetVersion)) {
                 lease.checkHeld();
-                P steps0 = parsed.containsKey(s.version()) ? parsed.get(s.version()) : parse(s);
+                P steps0 = parsed.containsKey(s.version()) ? parsed.get(s.version()) : parseResolved(s);
                 int installedRank = ++rank;
                 Instant startedAt = Instant.now();
                 history.write(new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(),

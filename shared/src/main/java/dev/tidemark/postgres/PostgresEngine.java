@@ -49,6 +49,7 @@ public final class PostgresEngine implements MigrationEngine {
     private final ConnectionSecrets.Postgres connection;
     private final List<MigrationScript> scripts;
     private final int lockWaitSeconds;
+    private java.util.Map<String, String> placeholderValues;
 
     /**
      * @param target the target name, for results and messages
@@ -61,12 +62,23 @@ public final class PostgresEngine implements MigrationEngine {
         this.connection = connection;
         this.scripts = List.copyOf(scripts);
         this.lockWaitSeconds = lockWaitSeconds;
+        this.placeholderValues = dev.tidemark.migration.Placeholders.NONE.forTarget(Store.POSTGRES, target);
+    }
+
+    /**
+     * @param placeholders values for Flyway's {@code ${name}} placeholders in this target's files
+     * @return this engine
+     */
+    public PostgresEngine placeholders(dev.tidemark.migration.Placeholders placeholders) {
+        this.placeholderValues = placeholders.forTarget(Store.POSTGRES, target);
+        return this;
     }
 
     private FluentConfiguration configure() {
         return Flyway.configure()
             .dataSource(connection.jdbcUrl(), connection.username(), connection.password())
             .resourceProvider(new ScriptResourceProvider(scripts))
+            .placeholders(placeholderValues)
             .javaMigrationClassProvider(new NoJavaMigrations())
             .failOnMissingLocations(false)
             .cleanDisabled(true)
@@ -132,6 +144,9 @@ public final class PostgresEngine implements MigrationEngine {
         List<PendingMigration> wanted = before.pending().stream()
             .filter(p -> targetVersion.includes(p.version(), before.currentVersion()))
             .toList();
+        for (PendingMigration p : wanted) {
+            scripts.stream().filter(s -> s.version().equals(p.version())).forEach(s -> dev.tidemark.migration.Placeholders.apply(s, placeholderValues));
+        }
         if (dryRun) {
             return new MigrateResult(Store.POSTGRES, target, targetVersion.toString(), before.currentVersion(), before.currentVersion(),
                 wanted.stream().map(p -> new AppliedStep(p.version(), p.description(), p.script(), 0)).toList(),

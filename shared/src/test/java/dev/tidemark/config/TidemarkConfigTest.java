@@ -22,6 +22,7 @@ class TidemarkConfigTest {
         });
         assertThat(config.lockWaitSeconds()).isEqualTo(5);
         assertThat(config.leaseSeconds()).isEqualTo(60);
+        assertThat(config.placeholders()).isEqualTo(dev.tidemark.migration.Placeholders.NONE);
     }
 
     @Test
@@ -35,5 +36,7 @@ class TidemarkConfigTest {
             .hasMessageStartingWith("TIDEMARK_TARGETS[0].store: unknown store 'mysql'");
         assertThatThrownBy(() -> TidemarkConfig.fromEnvironment(Map.of("TIDEMARK_TARGETS", "[" + PG + "]", "TIDEMARK_LEASE_SECONDS", "soon")))
             .hasMessageStartingWith("TIDEMARK_LEASE_SECONDS: not a non-negative whole number");
+        assertThatThrownBy(() -> TidemarkConfig.fromEnvironment(Map.of("TIDEMARK_TARGETS", "[" + PG + "]", "TIDEMARK_PLACEHOLDERS", "[1]")))
+            .hasMessageStartingWith("TIDEMARK_PLACEHOLDERS: not a JSON object");
     }
 }

@@ -159,6 +159,38 @@ public abstract class MigrationEngineContract {
         }
     }
 
+    private static void setPlaceholders(MigrationEngine engine, Placeholders placeholders) {
+        if (engine instanceof dev.tidemark.postgres.PostgresEngine pg) {
+            pg.placeholders(placeholders);
+        } else {
+            ((LeasedMigrationEngine<?>) engine).placeholders(placeholders);
+        }
+    }
+
+    @Test
+    void placeholdersAreReplacedAndTheChecksumIsTheFileAsWritten() {
+        MigrationScript templated = script(1, createThing(1).replace("thing_1", "${prefix}_1"));
+        try (MigrationEngine engine = engine(List.of(templated))) {
+            setPlaceholders(engine, new Placeholders(java.util.Map.of("prefix", "thing")));
+            engine.migrate(TargetVersion.LATEST, false);
+            assertThat(exists("thing_1")).isTrue();
+            assertThat(engine.info().applied().getFirst().checksum()).isEqualTo(templated.checksum());
+        }
+    }
+
+    @Test
+    void aPlaceholderWithoutAValueIsRefusedBeforeAnythingRuns() {
+        List<MigrationScript> scripts = List.of(script(1, createThing(1)), script(2, createThing(2).replace("thing_2", "${nope}")));
+        try (MigrationEngine engine = engine(scripts)) {
+            assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
+                .isInstanceOf(ValidationException.class)
+                .hasMessageContaining("V2__thing_2." + store().extension())
+                .hasMessageContaining("${nope}");
+            assertThat(exists("thing_1")).isFalse();
+            assertThat(engine.info().applied()).isEmpty();
+        }
+    }
+
     @Test
     void twoConcurrentMigrateCallsApplyEachMigrationExactlyOnce() throws Exception {
         List<MigrationScript> scripts = things(5);

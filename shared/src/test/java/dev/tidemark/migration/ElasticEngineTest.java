@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 @ExtendWith(ServersExtension.class)
-class ElasticEngineTest extends MigrationEngineContract {
+class ElasticEngineTest extends LeasedEngineContract {
 
     private ElasticsearchServer server;
     private ElasticClient client;
@@ -46,7 +46,18 @@ class ElasticEngineTest extends MigrationEngineContract {
             Duration.ofSeconds(30), Duration.ofSeconds(30));
     }
 
-    private MigrationEngine impatientEngine(List<MigrationScript> scripts) {
+    @Override
+    protected LeaseStore leaseStore() {
+        return new ElasticLeaseStore(client, "search");
+    }
+
+    @Override
+    protected HistoryStore historyStore() {
+        return new dev.tidemark.elastic.ElasticHistoryStore(client, "search");
+    }
+
+    @Override
+    protected MigrationEngine impatientEngine(List<MigrationScript> scripts) {
         return new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null)), scripts,
             Duration.ofSeconds(30), Duration.ofSeconds(1));
     }
@@ -89,47 +100,6 @@ class ElasticEngineTest extends MigrationEngineContract {
             assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
                 .isInstanceOf(ValidationException.class).hasMessageContaining("V2__thing_2.http line 1");
             assertThat(exists("thing_1")).isFalse();
-        }
-    }
-
-    @Test
-    void aLeaseHeldLongerThanTheLockWaitIsLockContentionNamingTheHolder() {
-        Instant now = Instant.now();
-        assertThat(new ElasticLeaseStore(client, "search").tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
-        try (MigrationEngine impatient = impatientEngine(things(1))) {
-            assertThatThrownBy(() -> impatient.migrate(TargetVersion.LATEST, false))
-                .isInstanceOf(dev.tidemark.error.LockContentionException.class)
-                .hasMessageContaining("held by live-run");
-            assertThat(exists("thing_1")).isFalse();
-            assertThat(impatient.info().applied()).isEmpty();
-        }
-    }
-
-    @Test
-    void aMigrationLeftUnfinishedByADeadRunBlocksTheNextRunUntilRepaired() {
-        MigrationScript first = things(1).getFirst();
-        new dev.tidemark.elastic.ElasticHistoryStore(client, "search").write(new AppliedMigration(1, first.version(), first.description(), "X", first.script(), first.checksum(), "tidemark",
-            Instant.now(), 0, false, LeasedMigrationEngine.IN_PROGRESS + Instant.now() + "; the run did not finish"));
-        try (MigrationEngine engine = engine(things(2))) {
-            assertThat(engine.info().failed()).hasSize(1);
-            assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
-                .isInstanceOf(RepairRequiredException.class).hasMessageContaining("did not finish");
-            assertThat(exists("thing_2")).isFalse();
-        }
-    }
-
-    @Test
-    void aMigrationInProgressUnderALiveLeaseIsNeitherFailedNorPendingAndOthersWaitForTheLock() {
-        MigrationScript first = things(1).getFirst();
-        Instant now = Instant.now();
-        assertThat(new ElasticLeaseStore(client, "search").tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
-        new dev.tidemark.elastic.ElasticHistoryStore(client, "search").write(new AppliedMigration(1, first.version(), first.description(), "X", first.script(), first.checksum(), "tidemark",
-            now, 0, false, LeasedMigrationEngine.IN_PROGRESS + now + "; the run did not finish"));
-        try (MigrationEngine engine = impatientEngine(things(2))) {
-            InfoResult info = engine.info();
-            assertThat(info.failed()).isEmpty();
-            assertThat(info.pending()).extracting(p -> p.version().toString()).containsExactly("2");
-            assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false)).isInstanceOf(dev.tidemark.error.LockContentionException.class);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.tidemark.migration;
 
-import dev.tidemark.error.ChecksumMismatchException;
 import dev.tidemark.error.MigrationFailedException;
 import dev.tidemark.error.RepairRequiredException;
 import dev.tidemark.error.TidemarkException;
@@ -11,7 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -119,37 +118,10 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
      * @param running whether a live run holds the lease: its in-progress record is then neither failed nor pending
      */
     private InfoResult infoFrom(List<AppliedMigration> rows, boolean running) {
-        Map<MigrationVersion, MigrationScript> byVersion = scripts.stream()
-            .collect(Collectors.toMap(MigrationScript::version, Function.identity()));
-        MigrationVersion current = null;
-        List<AppliedMigration> failed = new ArrayList<>();
-        List<ChecksumDrift> drift = new ArrayList<>();
-        java.util.Set<MigrationVersion> runningVersions = new java.util.HashSet<>();
-        for (AppliedMigration row : rows) {
-            if (!row.success()) {
-                if (running && inProgress(row)) {
-                    runningVersions.add(row.version());
-                } else {
-                    failed.add(row);
-                }
-                continue;
-            }
-            if (row.version() != null && (current == null || row.version().compareTo(current) > 0)) {
-                current = row.version();
-            }
-            MigrationScript file = row.version() == null ? null : byVersion.get(row.version());
-            if (file != null && row.checksum() != null && !"BASELINE".equals(row.type()) && row.checksum() != file.checksum()) {
-                drift.add(new ChecksumDrift(row.version(), file.script(), row.checksum(), file.checksum()));
-            }
-        }
-        MigrationVersion cur = current;
-        java.util.Set<MigrationVersion> failedVersions = failed.stream().map(AppliedMigration::version).collect(Collectors.toSet());
-        List<PendingMigration> pending = scripts.stream()
-            .filter(s -> cur == null || s.version().compareTo(cur) > 0)
-            .filter(s -> !failedVersions.contains(s.version()) && !runningVersions.contains(s.version()))
-            .map(PendingMigration::of)
-            .toList();
-        return new InfoResult(store, target, current, rows, pending, failed, drift);
+        Set<MigrationVersion> runningVersions = running
+            ? rows.stream().filter(LeasedMigrationEngine::inProgress).map(AppliedMigration::version).collect(Collectors.toSet())
+            : Set.of();
+        return InfoResult.of(store, target, scripts, rows, runningVersions);
     }
 
     @Override
@@ -181,23 +153,21 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             after = locked.currentVersion();
             for (MigrationScript s : wanted(locked, targetVersion)) {
                 lease.checkHeld();
-                P steps0 = parsed.containsKey(s.version()) ? parsed.get(s.version()) : parseResolved(s);
+                P steps0 = parsed.computeIfAbsent(s.version(), v -> parseResolved(s));
                 int installedRank = ++rank;
                 Instant startedAt = Instant.now();
-                history.write(new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
-                    installedBy, startedAt, 0, false, IN_PROGRESS + startedAt + "; the run did not finish (still running, crashed or timed out)"));
+                history.write(record(installedRank, s, startedAt, 0, false,
+                    IN_PROGRESS + startedAt + "; the run did not finish (still running, crashed or timed out)"));
                 long t0 = System.nanoTime();
                 try {
                     execute(s, steps0);
                 } catch (Exception e) {
                     String reason = e instanceof TidemarkException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
-                    history.write(new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
-                        installedBy, Instant.now(), elapsed(t0), false, reason));
+                    history.write(record(installedRank, s, Instant.now(), elapsed(t0), false, reason));
                     throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
                 }
                 long took = elapsed(t0);
-                history.write(new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(),
-                    installedBy, Instant.now(), took, true, null));
+                history.write(record(installedRank, s, Instant.now(), took, true, null));
                 steps.add(new AppliedStep(s.version(), s.description(), s.script(), took));
                 after = s.version();
             }
@@ -206,19 +176,19 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             steps.isEmpty() ? MigrateResult.Status.UP_TO_DATE : MigrateResult.Status.MIGRATED, elapsed(start));
     }
 
+    private AppliedMigration record(int installedRank, MigrationScript s, Instant on, long executionTimeMs, boolean success, String error) {
+        return new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(), installedBy, on,
+            executionTimeMs, success, error);
+    }
+
     private void refuseUnsafe(InfoResult info, TargetVersion targetVersion) {
         if (!info.failed().isEmpty()) {
             AppliedMigration f = info.failed().getFirst();
             throw new RepairRequiredException(store.id() + " target '" + target + "': migration " + f.version() + " (" + f.script()
                 + ") is recorded as failed: " + f.error() + "; clean up and run repair before migrating again");
         }
-        if (!info.drift().isEmpty()) {
-            throw new ChecksumMismatchException(target, info.drift().stream().map(ChecksumDrift::describe).toList());
-        }
-        if (targetVersion.version() != null && info.currentVersion() != null && targetVersion.version().compareTo(info.currentVersion()) < 0) {
-            throw new ValidationException("targetVersion: " + targetVersion + " is below the current version " + info.currentVersion()
-                + " of target '" + target + "'; use rollback to go back");
-        }
+        info.requireNoDrift();
+        info.requireNotBelowCurrent(targetVersion);
     }
 
     private List<MigrationScript> wanted(InfoResult info, TargetVersion targetVersion) {

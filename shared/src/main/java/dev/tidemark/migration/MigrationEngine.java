@@ -16,10 +16,7 @@ public interface MigrationEngine extends AutoCloseable {
      * @throws dev.tidemark.error.ChecksumMismatchException naming each file with recorded and found checksums
      */
     default void validate() {
-        InfoResult info = info();
-        if (!info.drift().isEmpty()) {
-            throw new dev.tidemark.error.ChecksumMismatchException(info.target(), info.drift().stream().map(ChecksumDrift::describe).toList());
-        }
+        info().requireNoDrift();
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.tidemark.postgres;
 
-import dev.tidemark.error.ChecksumMismatchException;
 import dev.tidemark.error.ConnectionException;
 import dev.tidemark.error.LockContentionException;
 import dev.tidemark.error.MigrationFailedException;
@@ -8,13 +7,13 @@ import dev.tidemark.error.TidemarkException;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.migration.AppliedMigration;
 import dev.tidemark.migration.AppliedStep;
-import dev.tidemark.migration.ChecksumDrift;
 import dev.tidemark.migration.InfoResult;
 import dev.tidemark.migration.MigrateResult;
 import dev.tidemark.migration.MigrationEngine;
 import dev.tidemark.migration.MigrationScript;
 import dev.tidemark.migration.MigrationVersion;
 import dev.tidemark.migration.PendingMigration;
+import dev.tidemark.migration.Placeholders;
 import dev.tidemark.migration.Store;
 import dev.tidemark.migration.TargetVersion;
 import dev.tidemark.secrets.ConnectionSecrets;
@@ -32,8 +31,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
+import java.util.Set;
 
 /**
  * PostgreSQL migrations run by Flyway: its SQL parser, placeholders, one transaction per migration, its
@@ -49,7 +47,7 @@ public final class PostgresEngine implements MigrationEngine {
     private final ConnectionSecrets.Postgres connection;
     private final List<MigrationScript> scripts;
     private final int lockWaitSeconds;
-    private java.util.Map<String, String> placeholderValues;
+    private Map<String, String> placeholderValues;
 
     /**
      * @param target the target name, for results and messages
@@ -62,14 +60,14 @@ public final class PostgresEngine implements MigrationEngine {
         this.connection = connection;
         this.scripts = List.copyOf(scripts);
         this.lockWaitSeconds = lockWaitSeconds;
-        this.placeholderValues = dev.tidemark.migration.Placeholders.NONE.forTarget(Store.POSTGRES, target);
+        this.placeholderValues = Placeholders.NONE.forTarget(Store.POSTGRES, target);
     }
 
     /**
      * @param placeholders values for Flyway's {@code ${name}} placeholders in this target's files
      * @return this engine
      */
-    public PostgresEngine placeholders(dev.tidemark.migration.Placeholders placeholders) {
+    public PostgresEngine placeholders(Placeholders placeholders) {
         this.placeholderValues = placeholders.forTarget(Store.POSTGRES, target);
         return this;
     }
@@ -85,48 +83,25 @@ public final class PostgresEngine implements MigrationEngine {
             .lockRetryCount(Math.max(1, lockWaitSeconds))
             // a session-level advisory lock: a transaction-level one keeps a transaction open that
             // CREATE INDEX CONCURRENTLY waits for forever
-            .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false"))
+            .configuration(Map.of("flyway.postgresql.transactional.lock", "false"))
             .connectRetries(0);
     }
 
     @Override
     public InfoResult info() {
         return guard(() -> {
-            MigrationInfo[] all = configure().load().info().all();
-            Map<MigrationVersion, MigrationScript> byVersion = scripts.stream()
-                .collect(Collectors.toMap(MigrationScript::version, Function.identity()));
-            List<AppliedMigration> applied = new ArrayList<>();
-            List<AppliedMigration> failed = new ArrayList<>();
-            List<ChecksumDrift> drift = new ArrayList<>();
-            MigrationVersion current = null;
-            for (MigrationInfo m : all) {
+            List<AppliedMigration> rows = new ArrayList<>();
+            for (MigrationInfo m : configure().load().info().all()) {
                 if (m.getInstalledRank() == null) {
                     continue;
                 }
                 MigrationVersion v = m.getVersion() == null ? null : MigrationVersion.parse(m.getVersion().getVersion());
                 boolean success = m.getState().isApplied() && !m.getState().isFailed();
-                AppliedMigration row = new AppliedMigration(m.getInstalledRank(), v, m.getDescription(), m.getType().name(), m.getScript(),
+                rows.add(new AppliedMigration(m.getInstalledRank(), v, m.getDescription(), m.getType().name(), m.getScript(),
                     m.getChecksum(), m.getInstalledBy(), m.getInstalledOn() == null ? null : m.getInstalledOn().toInstant(),
-                    m.getExecutionTime() == null ? 0 : m.getExecutionTime(), success, null);
-                applied.add(row);
-                if (m.getState().isFailed()) {
-                    failed.add(row);
-                }
-                if (success && v != null && (current == null || v.compareTo(current) > 0)) {
-                    current = v;
-                }
-                MigrationScript file = v == null ? null : byVersion.get(v);
-                if (success && file != null && m.getChecksum() != null && !"BASELINE".equals(m.getType().name())
-                    && m.getChecksum() != file.checksum()) {
-                    drift.add(new ChecksumDrift(v, file.script(), m.getChecksum(), file.checksum()));
-                }
+                    m.getExecutionTime() == null ? 0 : m.getExecutionTime(), success, null));
             }
-            MigrationVersion cur = current;
-            List<PendingMigration> pending = scripts.stream()
-                .filter(s -> cur == null || s.version().compareTo(cur) > 0)
-                .map(s -> new PendingMigration(s.version(), s.description(), s.script()))
-                .toList();
-            return new InfoResult(Store.POSTGRES, target, current, applied, pending, failed, drift);
+            return InfoResult.of(Store.POSTGRES, target, scripts, rows, Set.of());
         });
     }
 
@@ -134,18 +109,13 @@ public final class PostgresEngine implements MigrationEngine {
     public MigrateResult migrate(TargetVersion targetVersion, boolean dryRun) {
         long start = System.nanoTime();
         InfoResult before = info();
-        if (!before.drift().isEmpty()) {
-            throw new ChecksumMismatchException(target, before.drift().stream().map(ChecksumDrift::describe).toList());
-        }
-        if (targetVersion.version() != null && before.currentVersion() != null && targetVersion.version().compareTo(before.currentVersion()) < 0) {
-            throw new ValidationException("targetVersion: " + targetVersion + " is below the current version " + before.currentVersion()
-                + " of target '" + target + "'; use rollback to go back");
-        }
+        before.requireNoDrift();
+        before.requireNotBelowCurrent(targetVersion);
         List<PendingMigration> wanted = before.pending().stream()
             .filter(p -> targetVersion.includes(p.version(), before.currentVersion()))
             .toList();
         for (PendingMigration p : wanted) {
-            scripts.stream().filter(s -> s.version().equals(p.version())).forEach(s -> dev.tidemark.migration.Placeholders.apply(s, placeholderValues));
+            scripts.stream().filter(s -> s.version().equals(p.version())).forEach(s -> Placeholders.apply(s, placeholderValues));
         }
         if (dryRun) {
             return new MigrateResult(Store.POSTGRES, target, targetVersion.toString(), before.currentVersion(), before.currentVersion(),

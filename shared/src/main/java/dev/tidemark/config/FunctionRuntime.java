@@ -26,9 +26,9 @@ public final class FunctionRuntime {
         this.aws = new AwsClients(env);
         int cacheSeconds;
         try {
-            cacheSeconds = Integer.parseInt(env.getOrDefault("TIDEMARK_SECRET_CACHE_SECONDS", "300").trim());
-        } catch (NumberFormatException e) {
-            cacheSeconds = 300;
+            cacheSeconds = TidemarkConfig.intSetting(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300);
+        } catch (dev.tidemark.error.ValidationException e) {
+            cacheSeconds = 300; // every invocation reports the bad value through TidemarkConfig.fromEnvironment
         }
         this.secrets = new PowertoolsSecretsSource(aws.secretsManager(), cacheSeconds);
     }

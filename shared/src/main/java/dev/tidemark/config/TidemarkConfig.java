@@ -86,8 +86,8 @@ public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, in
             }
             targets.add(new TargetConfig(name, store, secretId, item.get("location"), item.get("database")));
         }
-        return new TidemarkConfig(targets, intVar(env, "TIDEMARK_LOCK_WAIT_SECONDS", 30), intVar(env, "TIDEMARK_LEASE_SECONDS", 60),
-            intVar(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300), placeholders(env.get("TIDEMARK_PLACEHOLDERS")));
+        return new TidemarkConfig(targets, intSetting(env, "TIDEMARK_LOCK_WAIT_SECONDS", 30), intSetting(env, "TIDEMARK_LEASE_SECONDS", 60),
+            intSetting(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300), placeholders(env.get("TIDEMARK_PLACEHOLDERS")));
     }
 
     private static Placeholders placeholders(String raw) {
@@ -111,7 +111,14 @@ public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, in
         return targets.stream().filter(t -> t.name().equals(name)).findFirst();
     }
 
-    private static int intVar(Map<String, String> env, String key, int dflt) {
+    /**
+     * @param env environment variables
+     * @param key the variable
+     * @param dflt the value when it is unset or blank
+     * @return its non-negative whole-number value
+     * @throws ValidationException naming the variable when it is not one
+     */
+    static int intSetting(Map<String, String> env, String key, int dflt) {
         String v = env.get(key);
         if (v == null || v.isBlank()) {
             return dflt;

@@ -53,12 +53,7 @@ public final class HealthCheckHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        JsonNode event;
-        try {
-            event = Json.MAPPER.readTree(input);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new ValidationException("event: not valid JSON: " + e.getOriginalMessage());
-        }
+        JsonNode event = Json.readEvent(input);
         HealthReport report = PowertoolsLogging.withLogging(context, () -> {
             EngineFactory engines = runtime.engines();
             List<String> names = targetNames(event, engines.config());

@@ -5,7 +5,6 @@ import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.config.FunctionRuntime;
 import dev.tidemark.engine.EngineFactory;
-import dev.tidemark.error.ValidationException;
 import dev.tidemark.json.Json;
 import dev.tidemark.migration.MigrateResult;
 import dev.tidemark.upgrade.UpgradeReport;
@@ -46,7 +45,7 @@ public final class UpgradeHandler implements RequestStreamHandler {
 
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        JsonNode event = readEvent(input);
+        JsonNode event = Json.readEvent(input);
         UpgradeReport report = PowertoolsLogging.withLogging(context, () -> {
             EngineFactory engines = runtime.engines();
             UpgradeRequest request = UpgradeRequest.parse(event, engines.config());
@@ -59,13 +58,5 @@ public final class UpgradeHandler implements RequestStreamHandler {
             return r;
         });
         Json.MAPPER.writeValue(output, report);
-    }
-
-    static JsonNode readEvent(InputStream input) throws IOException {
-        try {
-            return Json.MAPPER.readTree(input);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new ValidationException("event: not valid JSON: " + e.getOriginalMessage());
-        }
     }
 }

@@ -37,9 +37,17 @@ public final class ElasticEngine extends LeasedMigrationEngine<List<HttpRequestS
     }
 
     @Override
-    protected void execute(MigrationScript script, List<HttpRequestSpec> requests) {
+    protected List<String> describe(List<HttpRequestSpec> requests) {
+        return requests.stream().map(r -> r.method() + " " + r.path() + (r.body() == null ? "" : "\n" + r.body())).toList();
+    }
+
+    @Override
+    protected void execute(MigrationScript script, List<HttpRequestSpec> requests, boolean cleanup) {
         for (HttpRequestSpec r : requests) {
             ElasticClient.Reply reply = client.send(r.method(), r.path(), r.body());
+            if (cleanup && reply.status() == 404) {
+                continue; // the failed migration stopped before creating it
+            }
             if (!reply.ok()) {
                 throw new IllegalStateException("line " + r.line() + " " + r.method() + " " + r.path() + " answered " + reply.status() + " "
                     + reply.error());

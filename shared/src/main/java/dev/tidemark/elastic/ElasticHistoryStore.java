@@ -112,4 +112,12 @@ public final class ElasticHistoryStore implements HistoryStore {
             throw new ConnectionException("elasticsearch target '" + target + "': cannot write " + INDEX + ": " + reply.error());
         }
     }
+
+    @Override
+    public void delete(int installedRank) {
+        ElasticClient.Reply reply = client.send("DELETE", "/" + INDEX + "/_doc/" + installedRank, null);
+        if (!reply.ok() && reply.status() != 404) {
+            throw new ConnectionException("elasticsearch target '" + target + "': cannot delete from " + INDEX + ": " + reply.error());
+        }
+    }
 }

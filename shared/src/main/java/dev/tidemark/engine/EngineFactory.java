@@ -52,7 +52,11 @@ public final class EngineFactory {
      * @return its resolved migrations, in version order
      */
     public List<MigrationScript> scripts(TargetConfig target) {
-        return MigrationResolver.resolve(target.store(), locations.read(Location.parse(target.location()), target.store().extension()));
+        return MigrationResolver.resolve(target.store(), files(target));
+    }
+
+    private List<dev.tidemark.location.ScriptFile> files(TargetConfig target) {
+        return locations.read(Location.parse(target.location()), target.store().extension());
     }
 
     /**
@@ -60,7 +64,13 @@ public final class EngineFactory {
      * @return an open engine; the caller closes it
      */
     public MigrationEngine open(TargetConfig target) {
-        List<MigrationScript> scripts = scripts(target);
+        List<dev.tidemark.location.ScriptFile> files = files(target);
+        List<MigrationScript> scripts = MigrationResolver.resolve(target.store(), files);
+        List<MigrationScript> undo = MigrationResolver.resolveUndo(target.store(), files);
+        return openWith(target, scripts).undoScripts(undo);
+    }
+
+    private MigrationEngine openWith(TargetConfig target, List<MigrationScript> scripts) {
         String secret = secrets.secretString(target.secretId());
         Duration lease = Duration.ofSeconds(config.leaseSeconds());
         Duration wait = Duration.ofSeconds(config.lockWaitSeconds());

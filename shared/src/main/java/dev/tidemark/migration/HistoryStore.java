@@ -15,4 +15,11 @@ public interface HistoryStore {
      * @param row the record
      */
     void write(AppliedMigration row);
+
+    /**
+     * Removes a record (repair of a failed migration).
+     *
+     * @param installedRank the record's {@code installed_rank}
+     */
+    void delete(int installedRank);
 }

@@ -38,6 +38,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     private final Duration lockWait;
     private final String installedBy;
     private Map<String, String> placeholderValues;
+    private List<MigrationScript> undoScripts = List.of();
 
     /**
      * @param store the store
@@ -86,13 +87,20 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     protected abstract P parse(MigrationScript script);
 
     /**
-     * Runs the parsed steps of one migration.
+     * Runs the parsed steps of one migration or undo migration.
      *
      * @param script the migration
      * @param parsed its parsed steps
+     * @param cleanup true when undoing a failed migration: answers that an object does not exist are accepted
      * @throws Exception any failure; its message (without secrets) is recorded in the history
      */
-    protected abstract void execute(MigrationScript script, P parsed) throws Exception;
+    protected abstract void execute(MigrationScript script, P parsed, boolean cleanup) throws Exception;
+
+    /**
+     * @param parsed the parsed steps of one file
+     * @return each step as it would be sent, for a dry run
+     */
+    protected abstract List<String> describe(P parsed);
 
     /** @return the history {@code type} recorded for this store's migrations, e.g. {@code JSON} */
     protected abstract String historyType();
@@ -136,7 +144,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         }
         if (dryRun) {
             return new MigrateResult(store, target, targetVersion.toString(), before.currentVersion(), before.currentVersion(),
-                wanted.stream().map(s -> new AppliedStep(s.version(), s.description(), s.script(), 0)).toList(),
+                wanted.stream().map(s -> new AppliedStep(s.version(), s.description(), s.script(), 0, describe(parsed.get(s.version())))).toList(),
                 MigrateResult.Status.DRY_RUN, elapsed(start));
         }
         if (wanted.isEmpty()) {
@@ -160,7 +168,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
                     IN_PROGRESS + startedAt + "; the run did not finish (still running, crashed or timed out)"));
                 long t0 = System.nanoTime();
                 try {
-                    execute(s, steps0);
+                    execute(s, steps0, false);
                 } catch (Exception e) {
                     String reason = e instanceof TidemarkException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
                     history.write(record(installedRank, s, Instant.now(), elapsed(t0), false, reason));
@@ -174,6 +182,99 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         }
         return new MigrateResult(store, target, targetVersion.toString(), before.currentVersion(), after, steps,
             steps.isEmpty() ? MigrateResult.Status.UP_TO_DATE : MigrateResult.Status.MIGRATED, elapsed(start));
+    }
+
+    @Override
+    public LeasedMigrationEngine<P> undoScripts(List<MigrationScript> undo) {
+        this.undoScripts = List.copyOf(undo);
+        return this;
+    }
+
+    @Override
+    public MigrateResult undo(MigrationVersion to, boolean dryRun) {
+        long start = System.nanoTime();
+        InfoResult before = info();
+        UndoPlan plan = UndoPlan.of(before, undoScripts, to);
+        Map<MigrationVersion, P> parsed = new java.util.LinkedHashMap<>();
+        for (UndoPlan.Step step : plan.steps()) {
+            parsed.put(step.version(), parseResolved(step.undo()));
+        }
+        String asked = plan.to() == null ? "0" : plan.to().toString();
+        if (dryRun) {
+            return new MigrateResult(store, target, asked, before.currentVersion(), before.currentVersion(),
+                plan.steps().stream().map(s -> new AppliedStep(s.version(), s.undo().description(), s.undo().script(), 0,
+                    describe(parsed.get(s.version())))).toList(),
+                MigrateResult.Status.DRY_RUN, elapsed(start));
+        }
+        if (plan.steps().isEmpty()) {
+            return new MigrateResult(store, target, asked, before.currentVersion(), before.currentVersion(), List.of(),
+                MigrateResult.Status.UP_TO_DATE, elapsed(start));
+        }
+        List<AppliedStep> steps = new ArrayList<>();
+        try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
+            List<AppliedMigration> rows = history.read();
+            UndoPlan locked = UndoPlan.of(infoFrom(rows, false), undoScripts, to);
+            int rank = rows.stream().mapToInt(AppliedMigration::installedRank).max().orElse(0);
+            for (UndoPlan.Step step : locked.steps()) {
+                lease.checkHeld();
+                MigrationScript u = step.undo();
+                P undoSteps = parsed.computeIfAbsent(step.version(), v -> parseResolved(u));
+                int installedRank = ++rank;
+                Instant startedAt = Instant.now();
+                history.write(undoRecord(installedRank, u, startedAt, 0, false,
+                    IN_PROGRESS + startedAt + "; the undo did not finish (still running, crashed or timed out)"));
+                long t0 = System.nanoTime();
+                try {
+                    execute(u, undoSteps, step.cleanup());
+                } catch (Exception e) {
+                    String reason = e instanceof TidemarkException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+                    history.write(undoRecord(installedRank, u, Instant.now(), elapsed(t0), false, reason));
+                    throw new MigrationFailedException(store.id(), target, step.version().toString(), u.script(), reason, e);
+                }
+                long took = elapsed(t0);
+                history.write(new AppliedMigration(installedRank, step.version(), u.description(), InfoResult.UNDONE_TYPE, u.script(),
+                    u.checksum(), installedBy, Instant.now(), took, true, null));
+                steps.add(new AppliedStep(step.version(), u.description(), u.script(), took));
+            }
+        }
+        MigrationVersion after = info().currentVersion();
+        return new MigrateResult(store, target, asked, before.currentVersion(), after, steps,
+            steps.isEmpty() ? MigrateResult.Status.UP_TO_DATE : MigrateResult.Status.UNDONE, elapsed(start));
+    }
+
+    /** An unfinished or failed undo: recorded as a failed step of the version, so the target needs repair. */
+    private AppliedMigration undoRecord(int installedRank, MigrationScript u, Instant on, long executionTimeMs, boolean success, String error) {
+        return new AppliedMigration(installedRank, u.version(), u.description(), "UNDO_" + historyType(), u.script(), u.checksum(),
+            installedBy, on, executionTimeMs, success, error);
+    }
+
+    @Override
+    public RepairResult repair(boolean realignChecksums) {
+        try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
+            List<AppliedMigration> rows = history.read();
+            InfoResult locked = infoFrom(rows, false);
+            List<AppliedMigration> removed = new ArrayList<>();
+            for (AppliedMigration row : rows) {
+                if (!row.success()) {
+                    history.delete(row.installedRank());
+                    removed.add(row);
+                }
+            }
+            List<ChecksumDrift> realigned = new ArrayList<>();
+            if (realignChecksums) {
+                for (ChecksumDrift d : locked.drift()) {
+                    for (AppliedMigration row : rows) {
+                        if (row.success() && d.version().equals(row.version()) && !InfoResult.UNDONE_TYPE.equals(row.type())
+                            && row.checksum() != null && row.checksum().equals(d.recorded())) {
+                            history.write(new AppliedMigration(row.installedRank(), row.version(), row.description(), row.type(),
+                                row.script(), d.found(), row.installedBy(), row.installedOn(), row.executionTimeMs(), true, null));
+                        }
+                    }
+                    realigned.add(d);
+                }
+            }
+            return new RepairResult(store, target, removed, realigned);
+        }
     }
 
     private AppliedMigration record(int installedRank, MigrationScript s, Instant on, long executionTimeMs, boolean success, String error) {

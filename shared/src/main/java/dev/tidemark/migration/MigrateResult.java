@@ -3,15 +3,17 @@ package dev.tidemark.migration;
 import java.util.List;
 
 /**
- * What one migrate call did on one target.
+ * What one migrate or undo call did on one target.
  *
  * @param store the store
  * @param target the target name
- * @param targetVersion what was asked: {@code latest}, {@code current} or a version
+ * @param targetVersion what was asked: {@code latest}, {@code current} or a version (for an undo: the version the
+ *                      target is at afterwards, {@code 0} for none)
  * @param versionBefore the current version before, or {@code null}
  * @param versionAfter the current version after, or {@code null}; equal to before in a dry run
- * @param migrations the migrations run (or that would run, in a dry run), in order
- * @param status {@code MIGRATED}, {@code UP_TO_DATE} or {@code DRY_RUN}
+ * @param migrations the migrations run (or that would run, in a dry run), in order; for an undo the undo scripts,
+ *                   newest version first
+ * @param status {@code MIGRATED}, {@code UNDONE}, {@code UP_TO_DATE} or {@code DRY_RUN}
  * @param executionTimeMs total time of the call in milliseconds
  */
 public record MigrateResult(Store store, String target, String targetVersion, MigrationVersion versionBefore,
@@ -21,7 +23,9 @@ public record MigrateResult(Store store, String target, String targetVersion, Mi
     public enum Status {
         /** At least one migration was applied. */
         MIGRATED,
-        /** Nothing was pending up to the target version. */
+        /** At least one version was undone. */
+        UNDONE,
+        /** Nothing was pending up to the target version (or, for an undo, nothing was above it). */
         UP_TO_DATE,
         /** Nothing was changed; {@code migrations} lists what would run. */
         DRY_RUN

@@ -86,8 +86,16 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
         return parseCommands(script);
     }
 
+    /** NamespaceNotFound, IndexNotFound: accepted while cleaning up a failed migration. */
+    private static final java.util.Set<Integer> ABSENT = java.util.Set.of(26, 27);
+
     @Override
-    protected void execute(MigrationScript script, List<BsonDocument> commands) {
+    protected List<String> describe(List<BsonDocument> commands) {
+        return commands.stream().map(c -> c.toJson()).toList();
+    }
+
+    @Override
+    protected void execute(MigrationScript script, List<BsonDocument> commands, boolean cleanup) {
         for (int i = 0; i < commands.size(); i++) {
             BsonDocument command = commands.get(i);
             String name = command.getFirstKey();
@@ -95,6 +103,9 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
             try {
                 reply = database.runCommand(command, BsonDocument.class);
             } catch (MongoCommandException e) {
+                if (cleanup && ABSENT.contains(e.getErrorCode())) {
+                    continue;
+                }
                 throw new StepFailed("command " + (i + 1) + " (" + name + ") failed: " + e.getErrorCodeName() + " (" + e.getErrorCode() + "): "
                     + e.getErrorMessage());
             }
@@ -120,6 +131,16 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
     @Override
     public MigrateResult migrate(TargetVersion target, boolean dryRun) {
         return guard(() -> super.migrate(target, dryRun));
+    }
+
+    @Override
+    public MigrateResult undo(MigrationVersion to, boolean dryRun) {
+        return guard(() -> super.undo(to, dryRun));
+    }
+
+    @Override
+    public dev.tidemark.migration.RepairResult repair(boolean realignChecksums) {
+        return guard(() -> super.repair(realignChecksums));
     }
 
     @Override

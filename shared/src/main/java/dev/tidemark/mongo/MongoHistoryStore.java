@@ -72,4 +72,9 @@ public final class MongoHistoryStore implements HistoryStore {
         collection.replaceOne(com.mongodb.client.model.Filters.eq("installed_rank", row.installedRank()), d,
             new com.mongodb.client.model.ReplaceOptions().upsert(true));
     }
+
+    @Override
+    public void delete(int installedRank) {
+        collection.deleteOne(com.mongodb.client.model.Filters.eq("installed_rank", installedRank));
+    }
 }

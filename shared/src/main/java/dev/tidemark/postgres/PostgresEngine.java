@@ -7,6 +7,9 @@ import dev.tidemark.error.TidemarkException;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.migration.AppliedMigration;
 import dev.tidemark.migration.AppliedStep;
+import dev.tidemark.migration.ChecksumDrift;
+import dev.tidemark.migration.RepairResult;
+import dev.tidemark.migration.UndoPlan;
 import dev.tidemark.migration.InfoResult;
 import dev.tidemark.migration.MigrateResult;
 import dev.tidemark.migration.MigrationEngine;
@@ -26,7 +29,13 @@ import org.flywaydb.core.api.migration.JavaMigration;
 import org.flywaydb.core.api.output.MigrateOutput;
 import org.flywaydb.core.internal.exception.FlywayMigrateException;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -42,12 +51,16 @@ import java.util.Set;
 public final class PostgresEngine implements MigrationEngine {
 
     private static final String STORE = Store.POSTGRES.id();
+    /** Flyway's default history table name. */
+    private static final String HISTORY_TABLE = "flyway_schema_history";
 
     private final String target;
     private final ConnectionSecrets.Postgres connection;
     private final List<MigrationScript> scripts;
     private final int lockWaitSeconds;
     private Map<String, String> placeholderValues;
+    private List<MigrationScript> undoScripts = List.of();
+    private String defaultSchema;
 
     /**
      * @param target the target name, for results and messages
@@ -89,20 +102,48 @@ public final class PostgresEngine implements MigrationEngine {
 
     @Override
     public InfoResult info() {
-        return guard(() -> {
-            List<AppliedMigration> rows = new ArrayList<>();
-            for (MigrationInfo m : configure().load().info().all()) {
-                if (m.getInstalledRank() == null) {
-                    continue;
+        try (Connection c = connect()) {
+            return InfoResult.of(Store.POSTGRES, target, scripts, readHistory(c, historyTable(c)), Set.of());
+        } catch (SQLException e) {
+            throw sqlFailure(e);
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        return DriverManager.getConnection(connection.jdbcUrl(), connection.username(), connection.password());
+    }
+
+    /** @return Flyway's history table in the connection's current schema, quoted as Flyway prints it */
+    private static String historyTable(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_schema()")) {
+            rs.next();
+            return "\"" + rs.getString(1) + "\".\"" + HISTORY_TABLE + "\"";
+        }
+    }
+
+    private static List<AppliedMigration> readHistory(Connection c, String table) throws SQLException {
+        List<AppliedMigration> rows = new ArrayList<>();
+        try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            exists.setString(1, table);
+            try (ResultSet rs = exists.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return rows;
                 }
-                MigrationVersion v = m.getVersion() == null ? null : MigrationVersion.parse(m.getVersion().getVersion());
-                boolean success = m.getState().isApplied() && !m.getState().isFailed();
-                rows.add(new AppliedMigration(m.getInstalledRank(), v, m.getDescription(), m.getType().name(), m.getScript(),
-                    m.getChecksum(), m.getInstalledBy(), m.getInstalledOn() == null ? null : m.getInstalledOn().toInstant(),
-                    m.getExecutionTime() == null ? 0 : m.getExecutionTime(), success, null));
             }
-            return InfoResult.of(Store.POSTGRES, target, scripts, rows, Set.of());
-        });
+        }
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT installed_rank, version, description, type, script,"
+            + " checksum, installed_by, installed_on, execution_time, success FROM " + table + " ORDER BY installed_rank")) {
+            while (rs.next()) {
+                String version = rs.getString(2);
+                Integer checksum = (Integer) rs.getObject(6);
+                Timestamp on = rs.getTimestamp(8);
+                rows.add(new AppliedMigration(rs.getInt(1), version == null ? null : MigrationVersion.parse(version), rs.getString(3),
+                    rs.getString(4), rs.getString(5), checksum, rs.getString(7), on == null ? null : on.toInstant(), rs.getLong(9),
+                    rs.getBoolean(10), null));
+            }
+        }
+        return rows;
     }
 
     @Override
@@ -114,13 +155,15 @@ public final class PostgresEngine implements MigrationEngine {
         List<PendingMigration> wanted = before.pending().stream()
             .filter(p -> targetVersion.includes(p.version(), before.currentVersion()))
             .toList();
+        List<AppliedStep> plan = new ArrayList<>();
         for (PendingMigration p : wanted) {
-            scripts.stream().filter(s -> s.version().equals(p.version())).forEach(s -> Placeholders.apply(s, placeholderValues));
+            MigrationScript s = scripts.stream().filter(x -> x.version().equals(p.version())).findFirst().orElseThrow();
+            String content = Placeholders.apply(s, placeholderValues);
+            plan.add(new AppliedStep(p.version(), p.description(), p.script(), 0, dryRun ? statementsOf(s, content) : List.of()));
         }
         if (dryRun) {
             return new MigrateResult(Store.POSTGRES, target, targetVersion.toString(), before.currentVersion(), before.currentVersion(),
-                wanted.stream().map(p -> new AppliedStep(p.version(), p.description(), p.script(), 0)).toList(),
-                MigrateResult.Status.DRY_RUN, elapsed(start));
+                plan, MigrateResult.Status.DRY_RUN, elapsed(start));
         }
         FluentConfiguration config = configure();
         if (targetVersion.version() != null) {
@@ -146,6 +189,240 @@ public final class PostgresEngine implements MigrationEngine {
             steps.isEmpty() ? MigrateResult.Status.UP_TO_DATE : MigrateResult.Status.MIGRATED, elapsed(start));
     }
 
+    private List<String> statementsOf(MigrationScript s, String content) {
+        Map<String, String> flyway = flywayValues(s);
+        String resolved = Placeholders.apply(new MigrationScript(s.version(), s.description(), s.script(), content, s.checksum()), flyway);
+        return SqlStatements.split(s.script(), resolved).stream().map(SqlStatements.Statement::sql).toList();
+    }
+
+    /** Flyway's built-in placeholders that Tidemark itself must resolve when it runs or shows SQL (Flyway docs). */
+    private Map<String, String> flywayValues(MigrationScript s) {
+        Map<String, String> v = new java.util.HashMap<>();
+        v.put("flyway:defaultSchema", defaultSchema());
+        v.put("flyway:user", connection.username());
+        v.put("flyway:database", connection.database());
+        v.put("flyway:table", HISTORY_TABLE);
+        v.put("flyway:filename", s.script());
+        v.put("flyway:timestamp", java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")));
+        v.put("flyway:workingDirectory", System.getProperty("user.dir"));
+        return v;
+    }
+
+    private String defaultSchema() {
+        if (defaultSchema == null) {
+            try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_schema()")) {
+                rs.next();
+                defaultSchema = rs.getString(1);
+            } catch (SQLException e) {
+                throw sqlFailure(e);
+            }
+        }
+        return defaultSchema;
+    }
+
+    @Override
+    public PostgresEngine undoScripts(List<MigrationScript> undo) {
+        this.undoScripts = List.copyOf(undo);
+        return this;
+    }
+
+    @Override
+    public MigrateResult undo(MigrationVersion to, boolean dryRun) {
+        long start = System.nanoTime();
+        InfoResult before = info();
+        UndoPlan plan = UndoPlan.of(before, undoScripts, to);
+        Map<MigrationVersion, List<SqlStatements.Statement>> parsed = new java.util.HashMap<>();
+        for (UndoPlan.Step step : plan.steps()) {
+            parsed.put(step.version(), parseUndo(step.undo()));
+        }
+        String asked = plan.to() == null ? "0" : plan.to().toString();
+        if (dryRun) {
+            return new MigrateResult(Store.POSTGRES, target, asked, before.currentVersion(), before.currentVersion(),
+                plan.steps().stream().map(s -> new AppliedStep(s.version(), s.undo().description(), s.undo().script(), 0,
+                    parsed.get(s.version()).stream().map(SqlStatements.Statement::sql).toList())).toList(),
+                MigrateResult.Status.DRY_RUN, elapsed(start));
+        }
+        if (plan.steps().isEmpty()) {
+            return new MigrateResult(Store.POSTGRES, target, asked, before.currentVersion(), before.currentVersion(), List.of(),
+                MigrateResult.Status.UP_TO_DATE, elapsed(start));
+        }
+        List<AppliedStep> done = new ArrayList<>();
+        try (Connection c = connect()) {
+            String table = historyTable(c);
+            withFlywayLock(c, table, () -> {
+                UndoPlan locked = UndoPlan.of(InfoResult.of(Store.POSTGRES, target, scripts, readHistory(c, table), Set.of()), undoScripts, to);
+                for (UndoPlan.Step step : locked.steps()) {
+                    List<SqlStatements.Statement> statements = parsed.computeIfAbsent(step.version(), v -> parseUndo(step.undo()));
+                    done.add(runUndo(c, table, step, statements));
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            throw sqlFailure(e);
+        }
+        MigrationVersion after = info().currentVersion();
+        return new MigrateResult(Store.POSTGRES, target, asked, before.currentVersion(), after, done, MigrateResult.Status.UNDONE,
+            elapsed(start));
+    }
+
+    private List<SqlStatements.Statement> parseUndo(MigrationScript undo) {
+        String content = Placeholders.apply(undo, placeholderValues);
+        content = Placeholders.apply(new MigrationScript(undo.version(), undo.description(), undo.script(), content, undo.checksum()),
+            flywayValues(undo));
+        return SqlStatements.split(undo.script(), content);
+    }
+
+    /**
+     * Runs one undo migration and records it: in one transaction with its history record when every statement can run
+     * in one, else statement by statement. A failed version being cleaned up has its failed record removed (Flyway's
+     * repair), an applied one gets a {@code DELETE} record.
+     */
+    private AppliedStep runUndo(Connection c, String table, UndoPlan.Step step, List<SqlStatements.Statement> statements) throws SQLException {
+        MigrationScript u = step.undo();
+        boolean transactional = statements.stream().allMatch(SqlStatements.Statement::transactional);
+        long t0 = System.nanoTime();
+        c.setAutoCommit(!transactional);
+        SqlStatements.Statement current = null;
+        try {
+            try (Statement st = c.createStatement()) {
+                for (SqlStatements.Statement s : statements) {
+                    current = s;
+                    st.execute(s.sql());
+                }
+            }
+            current = null;
+            long took = elapsed(t0);
+            if (step.cleanup()) {
+                try (PreparedStatement del = c.prepareStatement("DELETE FROM " + table + " WHERE version = ? AND NOT success")) {
+                    del.setString(1, step.version().toString());
+                    del.executeUpdate();
+                }
+            } else {
+                try (PreparedStatement ins = c.prepareStatement("INSERT INTO " + table + " (installed_rank, version, description, type,"
+                    + " script, checksum, installed_by, execution_time, success) SELECT coalesce(max(installed_rank), 0) + 1, ?, ?, ?, ?, ?,"
+                    + " current_user, ?, true FROM " + table)) {
+                    ins.setString(1, step.version().toString());
+                    ins.setString(2, u.description());
+                    ins.setString(3, InfoResult.UNDONE_TYPE);
+                    ins.setString(4, u.script());
+                    ins.setInt(5, u.checksum());
+                    ins.setLong(6, took);
+                    ins.executeUpdate();
+                }
+            }
+            if (transactional) {
+                c.commit();
+            }
+            return new AppliedStep(step.version(), u.description(), u.script(), took);
+        } catch (SQLException e) {
+            if (transactional) {
+                c.rollback();
+            }
+            String where = current == null ? "" : "line " + current.line() + ": ";
+            String reason = where + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQL state " + e.getSQLState() + ")")
+                + (transactional ? "; rolled back, the version stays applied" : "; not transactional: statements before it ran");
+            throw new MigrationFailedException(STORE, target, step.version().toString(), u.script(), reason, e);
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    @Override
+    public RepairResult repair(boolean realignChecksums) {
+        try (Connection c = connect()) {
+            String table = historyTable(c);
+            return withFlywayLock(c, table, () -> {
+                List<AppliedMigration> rows = readHistory(c, table);
+                InfoResult info = InfoResult.of(Store.POSTGRES, target, scripts, rows, Set.of());
+                List<AppliedMigration> removed = rows.stream().filter(r -> !r.success()).toList();
+                c.setAutoCommit(false);
+                try {
+                    if (!removed.isEmpty()) {
+                        try (Statement st = c.createStatement()) {
+                            st.executeUpdate("DELETE FROM " + table + " WHERE NOT success");
+                        }
+                    }
+                    List<ChecksumDrift> realigned = new ArrayList<>();
+                    if (realignChecksums) {
+                        for (ChecksumDrift d : info.drift()) {
+                            try (PreparedStatement up = c.prepareStatement("UPDATE " + table + " SET checksum = ? WHERE version = ? AND success"
+                                + " AND type <> ? AND checksum = ?")) {
+                                up.setInt(1, d.found());
+                                up.setString(2, d.version().toString());
+                                up.setString(3, InfoResult.UNDONE_TYPE);
+                                up.setInt(4, d.recorded());
+                                up.executeUpdate();
+                            }
+                            realigned.add(d);
+                        }
+                    }
+                    c.commit();
+                    return new RepairResult(Store.POSTGRES, target, removed, realigned);
+                } catch (SQLException e) {
+                    c.rollback();
+                    throw e;
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            });
+        } catch (SQLException e) {
+            throw sqlFailure(e);
+        }
+    }
+
+    /** Work under a session lock on the history table. */
+    @FunctionalInterface
+    private interface LockedWork<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} holding Flyway's own PostgreSQL advisory lock on the history table (same lock number Flyway
+     * computes: 77431708279161 + the hash of the quoted table name), so undo and repair exclude Flyway's migrate.
+     */
+    private <T> T withFlywayLock(Connection c, String table, LockedWork<T> work) throws SQLException {
+        long lockNumber = 77431708279161L + table.hashCode();
+        long deadline = System.nanoTime() + Math.max(1, lockWaitSeconds) * 1_000_000_000L;
+        while (true) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+                ps.setLong(1, lockNumber);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        break;
+                    }
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new LockContentionException("postgres target '" + target + "': the migration lock (Flyway advisory lock) stayed held for "
+                    + lockWaitSeconds + " s", null);
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LockContentionException("postgres target '" + target + "': interrupted while waiting for the migration lock", e);
+            }
+        }
+        try {
+            return work.run();
+        } finally {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+                ps.setLong(1, lockNumber);
+                ps.execute();
+            }
+        }
+    }
+
+    private TidemarkException sqlFailure(SQLException e) {
+        if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+            return new ConnectionException("postgres target '" + target + "': cannot connect to " + connection.host() + ":" + connection.port()
+                + ": " + firstLine(e.getMessage()), e);
+        }
+        return new ConnectionException("postgres target '" + target + "': " + firstLine(e.getMessage())
+            + (e.getSQLState() == null ? "" : " (SQL state " + e.getSQLState() + ")"), e);
+    }
+
     @Override
     public void baseline(MigrationVersion version, String description) {
         InfoResult info = info();
@@ -157,7 +434,7 @@ public final class PostgresEngine implements MigrationEngine {
 
     @Override
     public void ping() {
-        try (var c = java.sql.DriverManager.getConnection(connection.jdbcUrl(), connection.username(), connection.password());
+        try (var c = DriverManager.getConnection(connection.jdbcUrl(), connection.username(), connection.password());
              var st = c.createStatement()) {
             st.execute("SELECT 1");
         } catch (SQLException e) {

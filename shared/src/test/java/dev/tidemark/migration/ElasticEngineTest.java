@@ -74,6 +74,16 @@ class ElasticEngineTest extends LeasedEngineContract {
     }
 
     @Override
+    protected String dropThing(int n) {
+        return "DELETE /thing_" + n + "\n";
+    }
+
+    @Override
+    protected String dropPartial() {
+        return "DELETE /partial\n";
+    }
+
+    @Override
     protected String failingAfterFirstStep() {
         return "PUT /partial\n{\"settings\": {\"number_of_replicas\": 0}}\n\nPUT /thing_broken\n{\"mappings\": {\"properties\": {\"f\": {\"type\": \"no_such_type\"}}}}\n";
     }

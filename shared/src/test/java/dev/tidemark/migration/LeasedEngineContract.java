@@ -63,4 +63,18 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
             assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false)).isInstanceOf(LockContentionException.class);
         }
     }
+
+    @Test
+    void repairRemovesTheFailedRecordAndTheFixedMigrationRunsAgain() {
+        List<MigrationScript> broken = List.of(script(1, createThing(1)), script(2, failingAfterFirstStep()));
+        try (MigrationEngine engine = engine(broken)) {
+            assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false)).isInstanceOf(dev.tidemark.error.MigrationFailedException.class);
+            RepairResult repaired = engine.repair(false);
+            assertThat(repaired.removedFailed()).extracting(a -> a.version().toString()).containsExactly("2");
+            assertThat(engine.info().failed()).isEmpty();
+        }
+        try (MigrationEngine fixed = engine(List.of(script(1, createThing(1)), script(2, createThing(2))))) {
+            assertThat(fixed.migrate(TargetVersion.LATEST, false).migrations()).extracting(s -> s.version().toString()).containsExactly("2");
+        }
+    }
 }

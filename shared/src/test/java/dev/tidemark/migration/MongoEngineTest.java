@@ -83,6 +83,16 @@ class MongoEngineTest extends LeasedEngineContract {
     }
 
     @Override
+    protected String dropThing(int n) {
+        return "[{\"drop\": \"thing_" + n + "\"}]";
+    }
+
+    @Override
+    protected String dropPartial() {
+        return "[{\"drop\": \"partial\"}]";
+    }
+
+    @Override
     protected String failingAfterFirstStep() {
         return "[{\"create\": \"partial\"}, {\"insert\": \"partial\", \"documents\": [{\"_id\": 1}, {\"_id\": 1}]}]";
     }

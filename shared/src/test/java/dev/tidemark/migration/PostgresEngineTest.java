@@ -50,6 +50,16 @@ class PostgresEngineTest extends MigrationEngineContract {
     }
 
     @Override
+    protected String dropThing(int n) {
+        return "DROP TABLE thing_" + n + ";";
+    }
+
+    @Override
+    protected String dropPartial() {
+        return "DROP TABLE IF EXISTS partial;";
+    }
+
+    @Override
     protected String failingAfterFirstStep() {
         return "CREATE TABLE partial (id int);\nSELECT * FROM no_such_table;";
     }
@@ -111,6 +121,64 @@ class PostgresEngineTest extends MigrationEngineContract {
         try (MigrationEngine engine = engine(scripts)) {
             engine.migrate(TargetVersion.LATEST, false);
             assertThat(engine.info().applied().getFirst().checksum()).isEqualTo(scripts.getFirst().checksum());
+        }
+    }
+
+    private org.flywaydb.core.Flyway flyway(List<MigrationScript> scripts, int lockRetries) throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("flyway");
+        for (MigrationScript s : scripts) {
+            java.nio.file.Files.writeString(dir.resolve(s.script()), s.content());
+        }
+        return org.flywaydb.core.Flyway.configure().dataSource(server.jdbcUrl(database), "postgres", "x")
+            .locations("filesystem:" + dir).lockRetryCount(lockRetries)
+            .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false")).load();
+    }
+
+    @Test
+    void afterAnUndoFlywaysOwnInfoShowsTheVersionDeletedAndPendingAndValidateStillWorks() throws Exception {
+        try (MigrationEngine engine = engine(things(3)).undoScripts(undoThings(1, 3))) {
+            engine.migrate(TargetVersion.LATEST, false);
+            engine.undo(MigrationVersion.parse("2"), false);
+        }
+        org.flywaydb.core.Flyway flyway = flyway(things(3), 1);
+        assertThat(flyway.info().current().getVersion().getVersion()).isEqualTo("2");
+        assertThat(flyway.info().all()).extracting(m -> m.getVersion().getVersion() + " " + m.getState())
+            .contains("3 DELETED", "3 PENDING");
+        assertThat(flyway.validateWithResult().invalidMigrations).extracting(o -> o.version).containsExactly("3");
+        assertThat(org.flywaydb.core.Flyway.configure().configuration(flyway.getConfiguration())
+            .ignoreMigrationPatterns("*:pending").load().validateWithResult().validationSuccessful).isTrue();
+        assertThat(flyway.migrate().migrationsExecuted).isEqualTo(1);
+        assertThat(exists("thing_3")).isTrue();
+    }
+
+    @Test
+    void undoTakesFlywaysOwnAdvisoryLockSoAFlywayMigrateWaitsForIt() throws Exception {
+        try (MigrationEngine engine = engine(things(1)).undoScripts(List.of(undo(1, "SELECT pg_sleep(3);\n" + dropThing(1))))) {
+            engine.migrate(TargetVersion.LATEST, false);
+            var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                var undoing = pool.submit(() -> engine.undo(null, false));
+                Thread.sleep(1000);
+                org.flywaydb.core.Flyway flyway = flyway(things(1), 1);
+                org.assertj.core.api.Assertions.assertThatThrownBy(flyway::migrate).hasMessageContaining("advisory lock");
+                assertThat(undoing.get().status()).isEqualTo(MigrateResult.Status.UNDONE);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void aFailedNonTransactionalMigrationIsRemovedByRepair() {
+        List<MigrationScript> broken = List.of(script(1, createThing(1)),
+            script(2, "CREATE INDEX CONCURRENTLY broken_idx ON no_such_table (id);"));
+        try (MigrationEngine engine = engine(broken)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
+                .isInstanceOf(dev.tidemark.error.MigrationFailedException.class);
+            assertThat(engine.info().failed()).extracting(a -> a.version().toString()).containsExactly("2");
+            assertThat(engine.repair(false).removedFailed()).hasSize(1);
+            assertThat(engine.info().failed()).isEmpty();
+            assertThat(engine.info().pending()).extracting(p -> p.version().toString()).containsExactly("2");
         }
     }
 }

@@ -20,5 +20,9 @@ public enum ErrorCode {
     /** A migration failed while it ran. */
     MIGRATION_FAILED,
     /** A migration location could not be read. */
-    LOCATION_ERROR
+    LOCATION_ERROR,
+    /** A rollback could not undo every target; the message lists what was rolled back and what failed. */
+    ROLLBACK_INCOMPLETE,
+    /** The lint found error-level findings that carry no approval; nothing was run. */
+    LINT_FAILED
 }

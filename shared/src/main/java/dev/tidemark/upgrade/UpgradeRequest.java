@@ -21,14 +21,25 @@ import java.util.Set;
  * }</pre>
  * {@code targetVersion} is {@code latest} (default), {@code current} or a version such as {@code 3} or {@code 1.2};
  * an optional {@code location} ({@code s3://bucket/prefix}, {@code filesystem:dir}, {@code classpath:dir}) replaces the
- * configured location for this call.
+ * configured location for this call. {@code "operation": "repair"} (default {@code migrate}) runs Flyway's repair
+ * instead, with {@code "realignChecksums": true} to also realign checksums ({@code targetVersion} is then ignored).
  *
  * @param targets the targets, in the order they are migrated; each name once
  * @param dryRun when true nothing is changed and the result lists what would run
+ * @param operation migrate or repair
+ * @param realignChecksums for a repair: whether drifted checksums are realigned
  */
-public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun) {
+public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operation operation, boolean realignChecksums) {
 
-    private static final Set<String> TOP = Set.of("targets", "dryRun");
+    /** What the call does on each target. */
+    public enum Operation {
+        /** Migrate to {@code targetVersion} (default). */
+        MIGRATE,
+        /** Flyway's repair: remove failed history records; realign checksums when {@code realignChecksums} is true. */
+        REPAIR
+    }
+
+    private static final Set<String> TOP = Set.of("targets", "dryRun", "operation", "realignChecksums");
     private static final Set<String> ITEM = Set.of("store", "name", "targetVersion", "location");
 
     /** Canonical constructor: copies the list. */
@@ -48,7 +59,7 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun) {
         if (event == null || !event.isObject()) {
             throw new ValidationException("event: expected a JSON object with 'targets'");
         }
-        unknown(event, TOP, "");
+        EventFields.unknown(event, TOP, "");
         JsonNode dry = event.get("dryRun");
         if (dry != null && !dry.isNull() && !dry.isBoolean()) {
             throw new ValidationException("dryRun: expected true or false");
@@ -65,61 +76,35 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun) {
             if (!item.isObject()) {
                 throw new ValidationException(field + ": expected an object {store, name, targetVersion}");
             }
-            unknown(item, ITEM, field + ".");
-            Store store;
-            try {
-                store = Store.of(text(item, "store"));
-            } catch (ValidationException e) {
-                throw new ValidationException(field + "." + e.getMessage());
-            }
-            String name = text(item, "name");
-            if (name == null || name.isBlank()) {
-                throw new ValidationException(field + ".name: missing");
-            }
-            TargetConfig configured = config.target(name).orElseThrow(() -> new ValidationException(field + ".name: unknown target '"
-                + name + "'; configured targets: " + String.join(", ", config.targetNames())));
-            if (configured.store() != store) {
-                throw new ValidationException(field + ".store: target '" + name + "' is a " + configured.store() + " target, not " + store);
-            }
-            if (!seen.add(name)) {
-                throw new ValidationException(field + ".name: target '" + name + "' is listed twice");
-            }
+            EventFields.unknown(item, ITEM, field + ".");
+            EventFields.Target t = EventFields.target(item, field, config, seen);
+            Store store = t.store();
+            String name = t.name();
             TargetVersion version;
             try {
-                version = TargetVersion.parse(text(item, "targetVersion"));
+                version = TargetVersion.parse(EventFields.text(item, "targetVersion"));
             } catch (ValidationException e) {
                 throw new ValidationException(field + "." + e.getMessage());
             }
-            String location = text(item, "location");
-            if (location != null) {
-                try {
-                    Location.parse(location);
-                } catch (ValidationException e) {
-                    throw new ValidationException(field + "." + e.getMessage());
-                }
-            }
+            String location = t.location();
             targets.add(new UpgradeTarget(store, name, version, location));
         }
-        return new UpgradeRequest(targets, dry != null && dry.asBoolean());
-    }
-
-    private static String text(JsonNode node, String key) {
-        JsonNode v = node.get(key);
-        if (v == null || v.isNull()) {
-            return null;
+        String op = EventFields.text(event, "operation");
+        Operation operation;
+        if (op == null || op.equalsIgnoreCase("migrate")) {
+            operation = Operation.MIGRATE;
+        } else if (op.equalsIgnoreCase("repair")) {
+            operation = Operation.REPAIR;
+        } else {
+            throw new ValidationException("operation: '" + op + "' is not one of migrate, repair");
         }
-        if (!v.isTextual() && !v.isNumber()) {
-            throw new ValidationException(key + ": expected a string");
+        boolean realign = EventFields.flag(event, "realignChecksums");
+        if (operation == Operation.REPAIR && dry != null && dry.asBoolean()) {
+            throw new ValidationException("dryRun: not available for a repair; run info (the health check) to see failed records and drift");
         }
-        return v.asText();
-    }
-
-    private static void unknown(JsonNode node, Set<String> allowed, String prefix) {
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!allowed.contains(f)) {
-                throw new ValidationException(prefix + f + ": unknown field; expected " + String.join(", ", allowed.stream().sorted().toList()));
-            }
+        if (realign && operation != Operation.REPAIR) {
+            throw new ValidationException("realignChecksums: only for \"operation\": \"repair\"");
         }
+        return new UpgradeRequest(targets, dry != null && dry.asBoolean(), operation, realign);
     }
 }

@@ -27,14 +27,19 @@ public final class UpgradeService {
      */
     public UpgradeReport upgrade(UpgradeRequest request) {
         List<MigrateResult> results = new ArrayList<>();
+        List<dev.tidemark.migration.RepairResult> repairs = new ArrayList<>();
         for (UpgradeTarget t : request.targets()) {
             var configured = engines.config().target(t.name()).orElseThrow();
             var config = t.location() == null ? configured
                 : new dev.tidemark.config.TargetConfig(configured.name(), configured.store(), configured.secretId(), t.location(), configured.database());
             try (MigrationEngine engine = engines.open(config)) {
-                results.add(engine.migrate(t.targetVersion(), request.dryRun()));
+                if (request.operation() == UpgradeRequest.Operation.REPAIR) {
+                    repairs.add(engine.repair(request.realignChecksums()));
+                } else {
+                    results.add(engine.migrate(t.targetVersion(), request.dryRun()));
+                }
             }
         }
-        return new UpgradeReport(request.dryRun(), results);
+        return new UpgradeReport(request.dryRun(), results, repairs);
     }
 }

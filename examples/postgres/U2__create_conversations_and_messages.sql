@@ -1,0 +1,3 @@
+-- Undo of V2: messages first (they reference conversations).
+DROP TABLE messages;
+DROP TABLE conversations;

@@ -1,0 +1,2 @@
+-- Undo of V3.
+DROP TABLE refresh_tokens;

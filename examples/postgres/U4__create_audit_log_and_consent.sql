@@ -1,0 +1,3 @@
+-- Undo of V4.
+DROP TABLE consent;
+DROP TABLE audit_log;

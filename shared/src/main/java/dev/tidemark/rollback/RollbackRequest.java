@@ -1,0 +1,129 @@
+package dev.tidemark.rollback;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.json.Json;
+import dev.tidemark.migration.MigrationVersion;
+import dev.tidemark.upgrade.EventFields;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The rollback event. Either explicit versions:
+ * <pre>{@code
+ * {"targets": [{"store": "postgres", "name": "app-db", "targetVersion": "5"}], "dryRun": false}
+ * }</pre>
+ * or the versions a rollout recorded before it changed anything: {@code restore} is the rollout's preflight health
+ * report, and each target goes back to its {@code currentVersion} there ({@code targetVersion} of the items is then
+ * ignored, so the rollout can pass its own target list):
+ * <pre>{@code
+ * {"targets": [...], "restore": {"targets": [{"name": "app-db", "currentVersion": "5", ...}]},
+ *  "failure": {"Error": "...", "Cause": "..."}}
+ * }</pre>
+ * {@code targetVersion} {@code 0} (or a recorded {@code null}) undoes every version. {@code failure}, optional, is the
+ * error a Step Functions {@code Catch} caught; its message leads the report's summary.
+ *
+ * @param targets the targets, in event order
+ * @param dryRun when true nothing is changed and the result lists the undo statements that would run
+ * @param failure the failure that caused the rollback, as text, or {@code null}
+ */
+public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, String failure) {
+
+    private static final Set<String> TOP = Set.of("targets", "restore", "failure", "dryRun");
+    private static final Set<String> ITEM = Set.of("store", "name", "targetVersion", "location");
+
+    /** Canonical constructor: copies the list. */
+    public RollbackRequest {
+        targets = List.copyOf(targets);
+    }
+
+    /**
+     * Parses and checks an event against the configuration. Nothing is touched when this throws.
+     *
+     * @param event the event JSON
+     * @param config the configured targets
+     * @return the request
+     * @throws ValidationException naming the field (e.g. {@code targets[0].targetVersion}) and the problem
+     */
+    public static RollbackRequest parse(JsonNode event, TidemarkConfig config) {
+        if (event == null || !event.isObject()) {
+            throw new ValidationException("event: expected a JSON object with 'targets'");
+        }
+        EventFields.unknown(event, TOP, "");
+        boolean dryRun = EventFields.flag(event, "dryRun");
+        JsonNode restore = event.get("restore");
+        if (restore != null && !restore.isNull() && !restore.path("targets").isArray()) {
+            throw new ValidationException("restore: expected the rollout's preflight health report, with 'targets'");
+        }
+        JsonNode items = event.get("targets");
+        if (items == null || !items.isArray() || items.isEmpty()) {
+            throw new ValidationException("targets: missing or empty; expected an array of {store, name, targetVersion}");
+        }
+        List<RollbackTarget> targets = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            String field = "targets[" + i + "]";
+            JsonNode item = items.get(i);
+            if (!item.isObject()) {
+                throw new ValidationException(field + ": expected an object {store, name, targetVersion}");
+            }
+            EventFields.unknown(item, ITEM, field + ".");
+            EventFields.Target t = EventFields.target(item, field, config, seen);
+            MigrationVersion to = restore == null || restore.isNull()
+                ? version(EventFields.text(item, "targetVersion"), field + ".targetVersion")
+                : recorded(restore, t.name());
+            targets.add(new RollbackTarget(EventFields.effective(t), to));
+        }
+        return new RollbackRequest(targets, dryRun, failureText(event.get("failure")));
+    }
+
+    private static MigrationVersion version(String text, String field) {
+        if (text == null || text.isBlank()) {
+            throw new ValidationException(field + ": missing; give the version to go back to (e.g. 3, or 0 to undo every version)");
+        }
+        if (text.equalsIgnoreCase("latest") || text.equalsIgnoreCase("current")) {
+            throw new ValidationException(field + ": '" + text + "' is not a version to go back to; give one such as 3, or 0 to undo every version");
+        }
+        try {
+            return MigrationVersion.parse(text);
+        } catch (ValidationException e) {
+            throw new ValidationException(field + ": " + e.getMessage());
+        }
+    }
+
+    private static MigrationVersion recorded(JsonNode restore, String name) {
+        for (JsonNode t : restore.get("targets")) {
+            if (name.equals(t.path("name").asText())) {
+                JsonNode v = t.get("currentVersion");
+                return v == null || v.isNull() ? null : version(v.asText(), "restore.targets[" + name + "].currentVersion");
+            }
+        }
+        throw new ValidationException("restore.targets: no recorded version for target '" + name + "'");
+    }
+
+    /** The message of a Step Functions error ({@code Cause} is Lambda's JSON {@code errorMessage}) or the text given. */
+    private static String failureText(JsonNode failure) {
+        if (failure == null || failure.isNull()) {
+            return null;
+        }
+        if (failure.isTextual()) {
+            return failure.asText();
+        }
+        String cause = failure.path("Cause").asText("");
+        String message = cause;
+        try {
+            JsonNode parsed = Json.MAPPER.readTree(cause);
+            if (parsed != null && parsed.hasNonNull("errorMessage")) {
+                message = parsed.get("errorMessage").asText();
+            }
+        } catch (java.io.IOException notJson) {
+            // the cause is plain text (e.g. a health summary)
+        }
+        String error = failure.path("Error").asText("");
+        return message.isBlank() ? error : message;
+    }
+}

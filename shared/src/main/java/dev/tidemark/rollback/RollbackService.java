@@ -1,0 +1,70 @@
+package dev.tidemark.rollback;
+
+import dev.tidemark.engine.EngineFactory;
+import dev.tidemark.error.RollbackIncompleteException;
+import dev.tidemark.error.TidemarkException;
+import dev.tidemark.migration.AppliedStep;
+import dev.tidemark.migration.MigrateResult;
+import dev.tidemark.migration.MigrationEngine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Runs a {@link RollbackRequest}: undoes each target to its version ({@link MigrationEngine#undo}). Every target is
+ * attempted even when one fails, so a compensation leaves as little changed as it can; if any failed, a
+ * {@link RollbackIncompleteException} lists what was rolled back and what was not.
+ */
+public final class RollbackService {
+
+    private final EngineFactory engines;
+
+    /** @param engines opens target engines */
+    public RollbackService(EngineFactory engines) {
+        this.engines = engines;
+    }
+
+    /**
+     * @param request a validated request
+     * @return per-target results and a summary
+     * @throws RollbackIncompleteException when at least one target could not be rolled back
+     */
+    public RollbackReport rollback(RollbackRequest request) {
+        List<MigrateResult> results = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        for (RollbackTarget t : request.targets()) {
+            try (MigrationEngine engine = engines.open(t.target())) {
+                results.add(engine.undo(t.to(), request.dryRun()));
+            } catch (TidemarkException e) {
+                errors.add(t.target().store().id() + " '" + t.target().name() + "' NOT rolled back: " + e.getMessage());
+            }
+        }
+        String summary = summary(request, results, errors);
+        if (!errors.isEmpty()) {
+            throw new RollbackIncompleteException(summary);
+        }
+        return new RollbackReport(request.dryRun(), request.failure(), results, summary);
+    }
+
+    private static String summary(RollbackRequest request, List<MigrateResult> results, List<String> errors) {
+        List<String> parts = new ArrayList<>();
+        for (MigrateResult r : results) {
+            String who = r.store().id() + " '" + r.target() + "'";
+            if (r.migrations().isEmpty()) {
+                parts.add(who + " unchanged at " + version(r.versionBefore()));
+            } else {
+                parts.add(who + (r.status() == MigrateResult.Status.DRY_RUN ? " would go " : " ") + version(r.versionBefore()) + " -> "
+                    + (r.status() == MigrateResult.Status.DRY_RUN ? r.targetVersion() : version(r.versionAfter())) + " ("
+                    + r.migrations().stream().map(AppliedStep::script).collect(Collectors.joining(", ")) + ")");
+            }
+        }
+        parts.addAll(errors);
+        String body = (request.dryRun() ? "Rollback dry run: " : "Rolled back: ") + String.join("; ", parts);
+        return request.failure() == null ? body : request.failure() + " | " + body;
+    }
+
+    private static String version(Object v) {
+        return v == null ? "none" : v.toString();
+    }
+}

@@ -8,6 +8,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.functions.health.HealthCheckHandler;
+import dev.tidemark.functions.rollback.RollbackHandler;
 import dev.tidemark.functions.upgrade.UpgradeHandler;
 import dev.tidemark.servers.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
@@ -37,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The two handlers invoked directly with the sample events under {@code events/}, against the embedded stack. The
+ * The handlers invoked directly with the sample events under {@code events/}, against the embedded stack. The
  * test that migrates runs last: the others check that nothing was touched.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -161,8 +162,23 @@ class HandlersTest {
         assertThat(report.path("targets").get(0).path("error").asText()).contains("SECRET_ERROR").contains("tidemark/local/missing");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "above current      | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"targetVersion\":\"5\"}]}      | postgres 'app-db' NOT rolled back: targetVersion: 5 is above the current version (none)",
+        "latest             | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"targetVersion\":\"latest\"}]} | targets[0].targetVersion: 'latest' is not a version to go back to",
+        "missing version    | {\"targets\":[{\"store\":\"mongodb\",\"name\":\"app-docs\"}]}                                | targets[0].targetVersion: missing",
+        "malformed version  | {\"targets\":[{\"store\":\"mongodb\",\"name\":\"app-docs\",\"targetVersion\":\"two\"}]}   | targets[0].targetVersion: malformed version 'two'",
+        "restore not report | {\"targets\":[{\"store\":\"mongodb\",\"name\":\"app-docs\"}],\"restore\":{}}                | restore: expected the rollout's preflight health report"})
+    void badRollbackInputIsRefusedNamingTheFieldAndTouchesNothing(String caseName, String event, String message) throws Exception {
+        RollbackHandler handler = new RollbackHandler(stack.functionEnvironment());
+        assertThatThrownBy(() -> invoke(handler, event, "RollbackFunction"))
+            .isInstanceOf(dev.tidemark.error.TidemarkException.class)
+            .hasMessageContaining(message);
+        assertThat(nothingTouched()).isTrue();
+    }
+
     @Test
-    @Order(Integer.MAX_VALUE)
+    @Order(Integer.MAX_VALUE - 3)
     void theUpgradeEventMigratesEveryTargetAndLogsNoSecret() throws Exception {
         PrintStream stdout = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -176,5 +192,46 @@ class HandlersTest {
         assertThat(result.path("results").findValuesAsText("status")).containsOnly("MIGRATED");
         assertThat(result.path("results").findValuesAsText("target")).containsExactly("app-db", "app-docs", "search");
         assertThat(captured.toString(StandardCharsets.UTF_8) + result).doesNotContain(stack.postgresPassword());
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE - 2)
+    void theRollbackDryRunEventListsTheUndoStatementsNewestFirstAndChangesNothing() throws Exception {
+        JsonNode result = invoke(new RollbackHandler(stack.functionEnvironment()), event("rollback-dry-run.json"), "RollbackFunction");
+        JsonNode pg = result.path("results").get(0);
+        assertThat(pg.path("status").asText()).isEqualTo("DRY_RUN");
+        assertThat(pg.path("migrations").findValuesAsText("script"))
+            .containsExactly("U7__index_users_created_at_concurrently.sql", "U6__add_messages_token_count.sql");
+        assertThat(pg.path("migrations").get(1).path("statements").get(1).asText()).isEqualTo("ALTER TABLE messages DROP COLUMN token_count");
+        JsonNode mongo = result.path("results").get(1);
+        assertThat(mongo.path("migrations").get(0).path("statements").get(0).asText()).contains("\"dropIndexes\": \"consent\"");
+        JsonNode es = result.path("results").get(2);
+        assertThat(es.path("migrations").findValuesAsText("script")).containsExactly("U5__seed_genres.http", "U4__add_tracks_mood_field.http");
+        assertThat(es.path("migrations").get(0).path("statements").get(0).asText()).isEqualTo("DELETE /genres-v1");
+        assertThat(result.path("summary").asText()).startsWith("Rollback dry run: postgres 'app-db' would go 7 -> 5");
+        JsonNode info = invoke(new HealthCheckHandler(stack.functionEnvironment()), "{}", "HealthCheckFunction");
+        assertThat(info.path("targets").findValuesAsText("currentVersion")).containsExactly("7", "5", "5");
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE - 1)
+    void theRollbackEventUndoesEveryTargetToItsVersion() throws Exception {
+        JsonNode result = invoke(new RollbackHandler(stack.functionEnvironment()), event("rollback.json"), "RollbackFunction");
+        assertThat(result.path("results").findValuesAsText("status")).containsOnly("UNDONE");
+        assertThat(result.path("results").findValuesAsText("versionAfter")).containsExactly("5", "3", "3");
+        assertThat(result.path("summary").asText()).startsWith("Rolled back: postgres 'app-db' 7 -> 5 (U7__index_users_created_at_concurrently.sql,"
+            + " U6__add_messages_token_count.sql)");
+        JsonNode info = invoke(new HealthCheckHandler(stack.functionEnvironment()), "{}", "HealthCheckFunction");
+        assertThat(info.path("targets").findValuesAsText("currentVersion")).containsExactly("5", "3", "3");
+        assertThat(info.path("summary").asText()).contains("app-db (postgres) degraded: 2 pending");
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void theRepairEventReportsWhatItRemovedOnEveryTarget() throws Exception {
+        JsonNode result = invoke(new UpgradeHandler(stack.functionEnvironment()), event("repair.json"), "UpgradeFunction");
+        assertThat(result.path("results")).isEmpty();
+        assertThat(result.path("repairs").findValuesAsText("target")).containsExactly("app-db", "app-docs", "search");
+        assertThat(result.path("repairs")).allSatisfy(r -> assertThat(r.path("removedFailed")).isEmpty());
     }
 }

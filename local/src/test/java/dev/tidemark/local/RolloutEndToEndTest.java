@@ -115,30 +115,111 @@ class RolloutEndToEndTest {
         assertThat(PROGRESS.toString(StandardCharsets.UTF_8)).doesNotContain(password);
     }
 
+    private StateMachineRunner.Execution run(Path event) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        return rollout.rollout(event, 1500, new PrintStream(out, true, StandardCharsets.UTF_8));
+    }
+
+    /** The examples plus PostgreSQL V8, Elasticsearch V6 and a MongoDB V6 whose second command fails, each with its undo. */
+    private static Path brokenRelease(boolean mongoUndo) throws IOException {
+        Path migrations = temp.resolve(mongoUndo ? "broken" : "broken-no-undo");
+        copy(repo.resolve("examples"), migrations);
+        Files.writeString(migrations.resolve("postgres/V8__create_playlists.sql"),
+            "CREATE TABLE playlists (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE);\n"
+                + "CREATE INDEX playlists_user_id_idx ON playlists (user_id);\n");
+        Files.writeString(migrations.resolve("postgres/U8__create_playlists.sql"), "DROP TABLE playlists;\n");
+        Files.writeString(migrations.resolve("elasticsearch/V6__create_playlists_index.http"),
+            "PUT /playlists-v1\n{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}\n");
+        Files.writeString(migrations.resolve("elasticsearch/U6__create_playlists_index.http"), "DELETE /playlists-v1\n");
+        Files.writeString(migrations.resolve("mongodb/V6__break_consent.json"),
+            "[{\"create\": \"playlist_shares\"},\n {\"insert\": \"consent_purposes\", \"documents\": [{\"_id\": \"service\", \"title\": \"duplicate\"}]}]");
+        if (mongoUndo) {
+            Files.writeString(migrations.resolve("mongodb/U6__break_consent.json"), "[{\"drop\": \"playlist_shares\"}]");
+        }
+        return migrations;
+    }
+
+    /** Upgrades PostgreSQL, then Elasticsearch, then MongoDB, so that two stores have changed when MongoDB fails. */
+    private static Path mongoLastEvent() throws IOException {
+        Path event = temp.resolve("rollout-mongo-last.json");
+        Files.writeString(event, """
+            {"release": "2026.11.2", "dryRun": false, "targets": [
+              {"store": "postgres", "name": "app-db", "targetVersion": "latest"},
+              {"store": "elasticsearch", "name": "search", "targetVersion": "latest"},
+              {"store": "mongodb", "name": "app-docs", "targetVersion": "latest"}]}
+            """);
+        return event;
+    }
+
     @Test
     @Order(4)
-    void aFailingMongoMigrationEndsInFailNamingTheStoreAndTheVersion() throws IOException {
-        Path migrations = temp.resolve("broken");
-        copy(repo.resolve("examples"), migrations);
-        Files.writeString(migrations.resolve("mongodb/V6__break_consent.json"),
-            "[{\"insert\": \"consent_purposes\", \"documents\": [{\"_id\": \"service\", \"title\": \"duplicate\"}]}]");
-        rollout.stack().uploadMigrations(migrations);
-        StateMachineRunner.Execution execution = run();
+    void aMongoMigrationFailingMidwayRollsEveryStoreBackToItsPreRolloutVersion() throws Exception {
+        rollout.stack().uploadMigrations(brokenRelease(true));
+        StateMachineRunner.Execution execution = run(mongoLastEvent());
         assertThat(execution.succeeded()).isFalse();
-        assertThat(execution.report().path("error").asText()).isEqualTo("dev.tidemark.error.MigrationFailedException");
-        assertThat(execution.report().path("cause").asText()).contains("mongodb", "app-docs", "migration 6", "V6__break_consent.json");
-        assertThat(execution.transcript()).anyMatch(l -> l.startsWith("-> UpgradeFailed (Fail) entered"));
+        assertThat(execution.transcript()).anyMatch(l -> l.startsWith("-> Compensate (Task) entered"))
+            .anyMatch(l -> l.startsWith("-> RolledBack (Fail) entered"));
+        assertThat(execution.report().path("error").asText()).isEqualTo("Tidemark.RolledBack");
+        assertThat(execution.report().path("cause").asText())
+            .contains("mongodb target 'app-docs': migration 6 (V6__break_consent.json) failed")
+            .contains("postgres 'app-db' 8 -> 7 (U8__create_playlists.sql)")
+            .contains("elasticsearch 'search' 6 -> 5 (U6__create_playlists_index.http)")
+            .contains("mongodb 'app-docs' 5 -> 5 (U6__break_consent.json)");
+        try (var c = java.sql.DriverManager.getConnection(rollout.stack().postgres().jdbcUrl(LocalStack.DATABASE), "postgres",
+            rollout.stack().postgresPassword()); var rs = c.createStatement().executeQuery(
+            "SELECT to_regclass('playlists') IS NULL, (SELECT string_agg(version || ':' || type, ',' ORDER BY installed_rank)"
+                + " FROM flyway_schema_history WHERE version = '8')")) {
+            rs.next();
+            assertThat(rs.getBoolean(1)).as("PostgreSQL V8 undone").isTrue();
+            assertThat(rs.getString(2)).isEqualTo("8:SQL,8:DELETE");
+        }
+        try (var es = new dev.tidemark.elastic.ElasticClient(new dev.tidemark.secrets.ConnectionSecrets.Elastic(
+            rollout.stack().elastic().url(), null, null, null))) {
+            assertThat(es.send("HEAD", "/playlists-v1", null).status()).as("Elasticsearch V6 undone").isEqualTo(404);
+        }
+        try (MongoClient client = MongoClients.create(rollout.stack().mongo().uri())) {
+            var db = client.getDatabase(LocalStack.DATABASE);
+            assertThat(db.listCollectionNames().into(new java.util.ArrayList<>())).doesNotContain("playlist_shares");
+            assertThat(db.getCollection("tidemark_schema_history").find(new org.bson.Document("version", "6"))
+                .map(d -> d.getString("type") + ":" + d.getBoolean("success")).into(new java.util.ArrayList<>()))
+                .containsExactly("JSON:false", "DELETE:true");
+        }
+        StateMachineRunner.Execution health = run(mongoLastEvent());
+        assertThat(health.transcript()).as("histories are consistent: the next rollout passes preflight and fails the same way")
+            .anyMatch(l -> l.startsWith("-> Upgrade (Map) entered"));
     }
 
     @Test
     @Order(5)
+    void aRollbackThatCannotUndoAFailedMigrationEndsInRollbackFailedListingWhatWasRolledBack() throws Exception {
+        rollout.stack().uploadMigrations(brokenRelease(false));
+        StateMachineRunner.Execution execution = run(mongoLastEvent());
+        assertThat(execution.succeeded()).isFalse();
+        assertThat(execution.report().path("error").asText()).isEqualTo("dev.tidemark.error.RollbackIncompleteException");
+        assertThat(execution.report().path("cause").asText())
+            .contains("migration 6 (V6__break_consent.json) failed")
+            .contains("postgres 'app-db' 8 -> 7")
+            .contains("mongodb 'app-docs' NOT rolled back")
+            .contains("no undo migration U<version>__<description>.json for version 6");
+    }
+
+    @Test
+    @Order(6)
     void aRolloutOnATargetWithAFailedMigrationStopsAtPreflightAndChangesNothing() {
-        StateMachineRunner.Execution execution = run();
+        StateMachineRunner.Execution execution = run(mongoLastEvent0());
         assertThat(execution.succeeded()).isFalse();
         assertThat(execution.report().path("error").asText()).isEqualTo("Tidemark.PreflightUnhealthy");
         assertThat(execution.report().path("cause").asText())
-            .isEqualTo("app-docs (mongodb) unhealthy: failed migration 6 (V6__break_consent.json)");
+            .contains("app-docs (mongodb) unhealthy: failed migration 6 (V6__break_consent.json)");
         assertThat(execution.transcript()).noneMatch(l -> l.contains("UpgradeTarget"));
+    }
+
+    private static Path mongoLastEvent0() {
+        try {
+            return mongoLastEvent();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static void copy(Path from, Path to) throws IOException {

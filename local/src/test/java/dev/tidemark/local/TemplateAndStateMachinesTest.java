@@ -53,7 +53,7 @@ class TemplateAndStateMachinesTest {
     @Test
     void everyFunctionHandlerIsAStreamHandlerWithAnEnvironmentConstructor() throws Exception {
         List<SamTemplate.Function> functions = SamTemplate.read(REPO.resolve("template.yaml")).functions();
-        assertThat(functions).extracting(SamTemplate.Function::logicalId).containsExactly("UpgradeFunction", "HealthCheckFunction");
+        assertThat(functions).extracting(SamTemplate.Function::logicalId).containsExactly("UpgradeFunction", "RollbackFunction", "HealthCheckFunction");
         for (SamTemplate.Function f : functions) {
             Class<?> type = Class.forName(f.handlerClass());
             assertThat(RequestStreamHandler.class).isAssignableFrom(type);

@@ -91,7 +91,7 @@ public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, Stri
         try {
             return MigrationVersion.parse(text);
         } catch (ValidationException e) {
-            throw new ValidationException(field + ": " + e.getMessage());
+            throw new ValidationException(field + ": " + e.getMessage().replaceFirst("^version: ", ""));
         }
     }
 

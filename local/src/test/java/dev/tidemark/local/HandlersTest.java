@@ -178,6 +178,24 @@ class HandlersTest {
     }
 
     @Test
+    void anUpgradeWhoseMigrationsHaveAnUnapprovedLintErrorIsRefusedBeforeAnythingRuns(@org.junit.jupiter.api.io.TempDir Path dir)
+        throws Exception {
+        Files.writeString(dir.resolve("V1__users.sql"), "CREATE TABLE users (id bigint PRIMARY KEY, created_at timestamp NOT NULL);\n");
+        Files.writeString(dir.resolve("U1__users.sql"), "DROP TABLE users;\n");
+        String event = "{\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"location\":\"filesystem:" + dir + "\"}]}";
+        assertThatThrownBy(() -> invoke(new UpgradeHandler(stack.functionEnvironment()), event, "UpgradeFunction"))
+            .isInstanceOf(dev.tidemark.error.LintFailedException.class)
+            .hasMessageContaining("target 'app-db': 1 lint error(s) without approval; nothing ran: PG001 V1__users.sql:1 users.created_at");
+        assertThat(nothingTouched()).isTrue();
+        Files.writeString(dir.resolve("V1__users.sql"), "-- tidemark:approve PG001 legacy import format, converted in V2\n"
+            + "CREATE TABLE users (id bigint PRIMARY KEY, created_at timestamp NOT NULL);\n");
+        JsonNode dry = invoke(new UpgradeHandler(stack.functionEnvironment()), event.replace("}]}", "}],\"dryRun\":true}"), "UpgradeFunction");
+        assertThat(dry.path("lint").path("app-db").get(0).path("approval").asText()).isEqualTo("legacy import format, converted in V2");
+        assertThat(dry.path("results").get(0).path("migrations").get(0).path("statements").get(0).asText()).endsWith("CREATE TABLE users (id bigint PRIMARY KEY, created_at timestamp NOT NULL)");
+        assertThat(nothingTouched()).isTrue();
+    }
+
+    @Test
     @Order(Integer.MAX_VALUE - 3)
     void theUpgradeEventMigratesEveryTargetAndLogsNoSecret() throws Exception {
         PrintStream stdout = System.out;

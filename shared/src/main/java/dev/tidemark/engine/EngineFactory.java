@@ -64,10 +64,34 @@ public final class EngineFactory {
      * @return an open engine; the caller closes it
      */
     public MigrationEngine open(TargetConfig target) {
+        return open(target, migrations(target));
+    }
+
+    /**
+     * A target's migration files, read once.
+     *
+     * @param versioned versioned migrations in version order
+     * @param undo undo migrations in version order
+     */
+    public record Migrations(List<MigrationScript> versioned, List<MigrationScript> undo) {
+    }
+
+    /**
+     * @param target a configured target
+     * @return its versioned and undo migrations, read from its location
+     */
+    public Migrations migrations(TargetConfig target) {
         List<dev.tidemark.location.ScriptFile> files = files(target);
-        List<MigrationScript> scripts = MigrationResolver.resolve(target.store(), files);
-        List<MigrationScript> undo = MigrationResolver.resolveUndo(target.store(), files);
-        return openWith(target, scripts).undoScripts(undo);
+        return new Migrations(MigrationResolver.resolve(target.store(), files), MigrationResolver.resolveUndo(target.store(), files));
+    }
+
+    /**
+     * @param target a configured target
+     * @param migrations its migrations, already read
+     * @return an open engine; the caller closes it
+     */
+    public MigrationEngine open(TargetConfig target, Migrations migrations) {
+        return openWith(target, migrations.versioned()).undoScripts(migrations.undo());
     }
 
     private MigrationEngine openWith(TargetConfig target, List<MigrationScript> scripts) {

@@ -1,14 +1,24 @@
 package dev.tidemark.upgrade;
 
 import dev.tidemark.engine.EngineFactory;
+import dev.tidemark.lint.Finding;
+import dev.tidemark.lint.LintReport;
+import dev.tidemark.lint.Linter;
+import dev.tidemark.migration.InfoResult;
 import dev.tidemark.migration.MigrateResult;
 import dev.tidemark.migration.MigrationEngine;
+import dev.tidemark.migration.MigrationVersion;
+import dev.tidemark.migration.PendingMigration;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Runs an {@link UpgradeRequest}: migrates each target in order. The first failure stops the call and propagates
+ * Runs an {@link UpgradeRequest}: lints and migrates each target in order. The lint runs on the migrations about to
+ * run (and on drift of applied ones); an error-level finding without approval stops the call with
+ * {@link dev.tidemark.error.LintFailedException} before that target changes. The first failure stops the call and propagates
  * (targets before it keep their new version, which the result of the failing call does not list; the rollout state
  * machine upgrades one target per invocation).
  */
@@ -28,18 +38,26 @@ public final class UpgradeService {
     public UpgradeReport upgrade(UpgradeRequest request) {
         List<MigrateResult> results = new ArrayList<>();
         List<dev.tidemark.migration.RepairResult> repairs = new ArrayList<>();
+        Map<String, List<Finding>> findings = new LinkedHashMap<>();
         for (UpgradeTarget t : request.targets()) {
             var configured = engines.config().target(t.name()).orElseThrow();
             var config = t.location() == null ? configured
                 : new dev.tidemark.config.TargetConfig(configured.name(), configured.store(), configured.secretId(), t.location(), configured.database());
-            try (MigrationEngine engine = engines.open(config)) {
+            EngineFactory.Migrations migrations = engines.migrations(config);
+            try (MigrationEngine engine = engines.open(config, migrations)) {
                 if (request.operation() == UpgradeRequest.Operation.REPAIR) {
                     repairs.add(engine.repair(request.realignChecksums()));
                 } else {
+                    InfoResult info = engine.info();
+                    LintReport lint = Linter.lint(config.store(), migrations.versioned(), migrations.undo(), info.drift());
+                    List<MigrationVersion> about = info.pending().stream().map(PendingMigration::version)
+                        .filter(v -> t.targetVersion().includes(v, info.currentVersion())).toList();
+                    lint.requireNoBlocking(t.name(), about);
+                    findings.put(t.name(), lint.about(about));
                     results.add(engine.migrate(t.targetVersion(), request.dryRun()));
                 }
             }
         }
-        return new UpgradeReport(request.dryRun(), results, repairs);
+        return new UpgradeReport(request.dryRun(), results, repairs, findings);
     }
 }

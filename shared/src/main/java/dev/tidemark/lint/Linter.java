@@ -1,0 +1,90 @@
+package dev.tidemark.lint;
+
+import dev.tidemark.migration.ChecksumDrift;
+import dev.tidemark.migration.MigrationScript;
+import dev.tidemark.migration.Store;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Lints a store's migration set before it runs: versioned migrations in version order (rules may depend on what
+ * earlier migrations created), undo migrations only for their presence (undoing is expected to drop things). Run by
+ * every upgrade on the migrations about to run, and by {@code bin/tidemark lint} in pipelines.
+ */
+public final class Linter {
+
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
+
+    private Linter() {
+    }
+
+    /**
+     * @param store the store
+     * @param versioned the versioned migrations
+     * @param undo the undo migrations
+     * @param drift applied migrations whose files changed (from the schema history), or empty when not known
+     * @return the findings
+     * @throws dev.tidemark.error.ValidationException naming file and line for a malformed approval marker
+     */
+    public static LintReport lint(Store store, List<MigrationScript> versioned, List<MigrationScript> undo, List<ChecksumDrift> drift) {
+        List<MigrationScript> ordered = versioned.stream().sorted(Comparator.comparing(MigrationScript::version))
+            .map(Linter::withPlaceholdersNamed).toList();
+        List<Finding> findings = new ArrayList<>();
+        List<Approvals> approvals = new ArrayList<>();
+        for (MigrationScript s : ordered) {
+            approvals.add(Approvals.of(s.script(), s.content()));
+        }
+        for (MigrationScript u : undo) {
+            Approvals.of(u.script(), u.content());
+        }
+        Sink sink = new Sink(findings, ordered, approvals);
+        switch (store) {
+            case POSTGRES -> PostgresLint.lint(ordered, sink);
+            case MONGODB -> MongoLint.lint(ordered, sink);
+            case ELASTICSEARCH -> ElasticLint.lint(ordered, sink);
+        }
+        Set<String> undone = undo.stream().map(u -> u.version().toString()).collect(Collectors.toSet());
+        for (MigrationScript s : ordered) {
+            if (!undone.contains(s.version().toString())) {
+                sink.add(Rule.TM001, s, 1, "no undo migration U" + s.version() + "__*." + store.extension() + ": rollback cannot go below "
+                    + s.version());
+            }
+        }
+        for (ChecksumDrift d : drift) {
+            ordered.stream().filter(s -> s.version().equals(d.version())).findFirst()
+                .ifPresent(s -> sink.add(Rule.TM002, s, 1, "changed after it was applied (" + d.describe() + ")"));
+        }
+        findings.sort(Comparator.comparing((Finding f) -> f.version() == null ? null : f.version(),
+            Comparator.nullsFirst(Comparator.naturalOrder())).thenComparingInt(Finding::line).thenComparing(Finding::rule));
+        return new LintReport(store, versioned.size() + undo.size(), findings);
+    }
+
+    /** Lint reads files without placeholder values: {@code ${name}} becomes the identifier {@code name}. */
+    private static MigrationScript withPlaceholdersNamed(MigrationScript s) {
+        String content = PLACEHOLDER.matcher(s.content()).replaceAll(m -> m.group(1).replaceAll("\\W", "_"));
+        return new MigrationScript(s.version(), s.description(), s.script(), content, s.checksum());
+    }
+
+    /** Collects findings, applying each file's approvals. */
+    static final class Sink {
+        private final List<Finding> findings;
+        private final List<MigrationScript> scripts;
+        private final List<Approvals> approvals;
+
+        Sink(List<Finding> findings, List<MigrationScript> scripts, List<Approvals> approvals) {
+            this.findings = findings;
+            this.scripts = scripts;
+            this.approvals = approvals;
+        }
+
+        void add(Rule rule, MigrationScript script, int line, String message) {
+            String reason = approvals.get(scripts.indexOf(script)).reason(rule);
+            findings.add(new Finding(rule.name(), rule.severity(), script.version(), script.script(), line, message, rule.fix(), reason));
+        }
+    }
+}

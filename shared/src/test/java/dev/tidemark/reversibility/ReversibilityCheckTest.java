@@ -55,6 +55,25 @@ class ReversibilityCheckTest {
     }
 
     @Test
+    void theReportGivesEachMigrationItsChangesRiskReversibilityTestAndRollbackPlan(PostgresServer server) throws Exception {
+        List<ScriptFile> files = examples(Store.POSTGRES);
+        List<MigrationScript> versioned = MigrationResolver.resolve(Store.POSTGRES, files);
+        List<MigrationScript> undo = MigrationResolver.resolveUndo(Store.POSTGRES, files);
+        dev.tidemark.report.MigrationReport report = dev.tidemark.report.MigrationReport.of(Store.POSTGRES, versioned, undo,
+            dev.tidemark.lint.Linter.lint(Store.POSTGRES, versioned, undo, List.of()), ReversibilityCheck.onPostgres(scratch(server), versioned, undo));
+        assertThat(report.migrations()).hasSize(7);
+        var v7 = report.migrations().getLast();
+        assertThat(v7.changes()).containsExactly("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_created_at_idx ON users (created_at)");
+        assertThat(v7.dataLossRisk()).isEqualTo("none");
+        assertThat(v7.reversibility()).isEqualTo("RESTORED");
+        assertThat(v7.rollbackPlan()).startsWith("Rollback to 6 runs U7__index_users_created_at_concurrently.sql");
+        String md = report.toMarkdown();
+        assertThat(md).contains("## 7 — index users created at concurrently", "### Changes", "### Data-loss risk", "### Reversibility",
+            "### How it was tested", "### Rollback plan");
+        assertThat(dev.tidemark.json.Json.MAPPER.writeValueAsString(report)).contains("\"dataLossRisk\":\"none\"");
+    }
+
+    @Test
     void anUndoThatForgetsSomethingIsTheFirstIrreversibleVersionWithTheDifference(PostgresServer server) {
         List<MigrationScript> versioned = List.of(
             file("V1__a.sql", "CREATE TABLE a (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());"),

@@ -1,0 +1,70 @@
+package dev.tidemark.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.json.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code bin/tidemark}'s pipeline commands on migration directories. */
+class TidemarkCliTest {
+
+    private record Run(int exit, String out) {
+    }
+
+    private static Run run(String... args) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            int exit = TidemarkCli.commandLine().execute(args);
+            return new Run(exit, captured.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(stdout);
+        }
+    }
+
+    @Test
+    void lintExitsOneOnAnUnapprovedErrorAndPrintsRuleFileLineAndFix(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("postgres"));
+        Files.writeString(dir.resolve("postgres/V1__orders.sql"), "CREATE TABLE orders (id bigint PRIMARY KEY);\n\nDROP TABLE legacy_orders;\n");
+        Run run = run("lint", "--migrations", dir.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.out()).contains("ERROR   PG004 postgres/V1__orders.sql:3 DROP TABLE legacy_orders deletes the table and its data",
+            "WARNING TM001 postgres/V1__orders.sql:1", "postgres: 1 file(s), 2 finding(s), 1 blocking");
+        Files.writeString(dir.resolve("postgres/V1__orders.sql"), "-- tidemark:approve PG004 exported to s3://backups/legacy_orders (ticket 812)\n"
+            + "CREATE TABLE orders (id bigint PRIMARY KEY);\nDROP TABLE legacy_orders;\n");
+        Run approved = run("lint", "--migrations", dir.toString(), "--json");
+        assertThat(approved.exit()).isZero();
+        JsonNode json = Json.MAPPER.readTree(approved.out());
+        assertThat(json.get(0).path("findings").findValuesAsText("approval")).contains("exported to s3://backups/legacy_orders (ticket 812)");
+    }
+
+    @Test
+    void lintOfAMalformedApprovalMarkerCannotRun(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("mongodb"));
+        Files.writeString(dir.resolve("mongodb/V1__x.json"), "[\n  \"tidemark:approve MG001\",\n  {\"drop\": \"x\"}\n]\n");
+        Run run = run("lint", "--migrations", dir.toString());
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.out()).contains("lint could not run: V1__x.json:2: approval marker is malformed");
+    }
+
+    @Test
+    void reportWritesMarkdownAndJsonPerStoreFromLintAndReversibility(@TempDir Path out) throws Exception {
+        Path examples = LocalRollout.findRepo(Path.of("")).resolve("examples");
+        Run run = run("report", "--migrations", examples.toString(), "--store", "mongodb", "--out", out.toString());
+        assertThat(run.exit()).isZero();
+        String md = Files.readString(out.resolve("mongodb.md"));
+        assertThat(md).contains("## 2 — add indexes (`V2__add_indexes.json`)", "### Rollback plan", "Rollback to 1 runs U2__add_indexes.json");
+        JsonNode json = Json.MAPPER.readTree(out.resolve("mongodb.json").toFile());
+        assertThat(json.path("migrations")).hasSize(5);
+        assertThat(json.path("migrations").findValuesAsText("reversibility")).containsOnly("RESTORED");
+    }
+}

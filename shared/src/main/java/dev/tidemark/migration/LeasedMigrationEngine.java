@@ -17,8 +17,8 @@ import java.util.stream.Collectors;
  * The migrate loop for stores without transactional DDL (MongoDB, Elasticsearch): every migration's steps are parsed
  * before anything runs, the lease lock is held while migrations run, and each migration is recorded in the schema
  * history as it ends, successful or failed. A failed migration stays recorded as failed (with its error) and later
- * runs are refused with {@link RepairRequiredException} until it is repaired: steps of a migration that ran before the
- * failing one are not undone, because these stores cannot roll them back. Before a migration runs, its record is
+ * runs are refused with {@link RepairRequiredException} until it is undone ({@link #undo}, which runs its undo
+ * migration) or repaired: steps of a migration that ran before the failing one are not rolled back by the store. Before a migration runs, its record is
  * written as not successful ("started at ..."), and rewritten when it ends: a run that dies mid-migration (crash,
  * Lambda timeout) therefore leaves a failed record, never a silent half-applied change.
  *

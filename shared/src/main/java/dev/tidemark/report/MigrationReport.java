@@ -106,7 +106,8 @@ public record MigrationReport(Store store, List<Entry> migrations) {
 
     private static List<String> changes(Store store, MigrationScript s) {
         return switch (store) {
-            case POSTGRES -> SqlStatements.split(s.script(), s.content()).stream().map(x -> oneLine(x.sql())).toList();
+            case POSTGRES -> SqlStatements.split(s.script(), s.content()).stream()
+                .map(x -> oneLine(x.sql().replaceAll("(?m)^\\s*--.*$", ""))).toList();
             case MONGODB -> MongoEngine.parseCommands(s).stream().map(c -> oneLine(c.toJson())).toList();
             case ELASTICSEARCH -> HttpScriptParser.parse(s.script(), s.content()).stream().map(r -> r.method() + " " + r.path()).toList();
         };

@@ -23,7 +23,9 @@ import java.util.Map;
  * Lambda handler of the upgrade function. Input (see README, {@code events/upgrade.json}):
  * <pre>{@code {"targets": [{"store": "postgres", "name": "app-db", "targetVersion": "latest"}], "dryRun": false}}</pre>
  * Output: {@link UpgradeReport} as JSON — per target the version before and after, the migrations applied with their
- * execution time in ms, and the status. Errors are thrown as {@link dev.tidemark.error.TidemarkException} subclasses,
+ * execution time in ms (in a dry run: the statements that would run), the status, and the lint findings. Every target
+ * is linted first; unapproved errors stop the call ({@link dev.tidemark.error.LintFailedException}). With
+ * {@code "operation": "repair"} it runs Flyway's repair instead ({@code events/repair.json}). Errors are thrown as {@link dev.tidemark.error.TidemarkException} subclasses,
  * which Lambda reports to Step Functions by their fully qualified class names. Configuration comes from the
  * environment ({@link dev.tidemark.config.TidemarkConfig}); credentials from Secrets Manager, cached.
  */

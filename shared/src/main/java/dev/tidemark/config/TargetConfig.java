@@ -12,4 +12,12 @@ import dev.tidemark.migration.Store;
  * @param database the database (PostgreSQL, MongoDB) when not taken from the secret, or {@code null}
  */
 public record TargetConfig(String name, Store store, String secretId, String location, String database) {
+
+    /**
+     * @param other a location replacing this target's for one call (e.g. a release's S3 prefix), or {@code null}
+     * @return this target reading its migrations from {@code other}; this target itself when {@code other} is null
+     */
+    public TargetConfig withLocation(String other) {
+        return other == null ? this : new TargetConfig(name, store, secretId, other, database);
+    }
 }

@@ -50,33 +50,22 @@ public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, Stri
      * @throws ValidationException naming the field (e.g. {@code targets[0].targetVersion}) and the problem
      */
     public static RollbackRequest parse(JsonNode event, TidemarkConfig config) {
-        if (event == null || !event.isObject()) {
-            throw new ValidationException("event: expected a JSON object with 'targets'");
-        }
-        EventFields.unknown(event, TOP, "");
+        List<JsonNode> items = EventFields.targetItems(event, TOP, ITEM);
         boolean dryRun = EventFields.flag(event, "dryRun");
         JsonNode restore = event.get("restore");
         if (restore != null && !restore.isNull() && !restore.path("targets").isArray()) {
             throw new ValidationException("restore: expected the rollout's preflight health report, with 'targets'");
         }
-        JsonNode items = event.get("targets");
-        if (items == null || !items.isArray() || items.isEmpty()) {
-            throw new ValidationException("targets: missing or empty; expected an array of {store, name, targetVersion}");
-        }
         List<RollbackTarget> targets = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < items.size(); i++) {
-            String field = "targets[" + i + "]";
+            String field = EventFields.itemField(i);
             JsonNode item = items.get(i);
-            if (!item.isObject()) {
-                throw new ValidationException(field + ": expected an object {store, name, targetVersion}");
-            }
-            EventFields.unknown(item, ITEM, field + ".");
             EventFields.Target t = EventFields.target(item, field, config, seen);
             MigrationVersion to = restore == null || restore.isNull()
                 ? version(EventFields.text(item, "targetVersion"), field + ".targetVersion")
                 : recorded(restore, t.name());
-            targets.add(new RollbackTarget(EventFields.effective(t), to));
+            targets.add(new RollbackTarget(t.configured().withLocation(t.location()), to));
         }
         return new RollbackRequest(targets, dryRun, failureText(event.get("failure")));
     }

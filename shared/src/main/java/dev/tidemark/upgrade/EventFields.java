@@ -7,7 +7,9 @@ import dev.tidemark.error.ValidationException;
 import dev.tidemark.location.Location;
 import dev.tidemark.migration.Store;
 
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 
 /** Field checks shared by the events of the upgrade, rollback and repair operations; errors name the field. */
@@ -66,12 +68,42 @@ public final class EventFields {
     }
 
     /**
-     * @param target a checked target
-     * @return its configuration, with the event's location when it gives one
+     * Checks the shape shared by every event: an object with only {@code top} fields and a non-empty array
+     * {@code targets} of objects with only {@code item} fields.
+     *
+     * @param event the event
+     * @param top its allowed fields
+     * @param item the allowed fields of a target item
+     * @return the target items, in order
+     * @throws ValidationException naming the field
      */
-    public static TargetConfig effective(Target target) {
-        TargetConfig c = target.configured();
-        return target.location() == null ? c : new TargetConfig(c.name(), c.store(), c.secretId(), target.location(), c.database());
+    public static List<JsonNode> targetItems(JsonNode event, Set<String> top, Set<String> item) {
+        if (event == null || !event.isObject()) {
+            throw new ValidationException("event: expected a JSON object with 'targets'");
+        }
+        unknown(event, top, "");
+        JsonNode items = event.get("targets");
+        if (items == null || !items.isArray() || items.isEmpty()) {
+            throw new ValidationException("targets: missing or empty; expected an array of {store, name, targetVersion}");
+        }
+        List<JsonNode> out = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            JsonNode t = items.get(i);
+            if (!t.isObject()) {
+                throw new ValidationException(itemField(i) + ": expected an object {store, name, targetVersion}");
+            }
+            unknown(t, item, itemField(i) + ".");
+            out.add(t);
+        }
+        return out;
+    }
+
+    /**
+     * @param index an item's index
+     * @return its path in the event, e.g. {@code targets[1]}
+     */
+    public static String itemField(int index) {
+        return "targets[" + index + "]";
     }
 
     /**

@@ -1,16 +1,12 @@
 package dev.tidemark.upgrade;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.config.TargetConfig;
 import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.error.ValidationException;
-import dev.tidemark.location.Location;
-import dev.tidemark.migration.Store;
 import dev.tidemark.migration.TargetVersion;
 
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 
@@ -56,38 +52,21 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operat
      * @throws ValidationException naming the field (e.g. {@code targets[1].store}) and the problem
      */
     public static UpgradeRequest parse(JsonNode event, TidemarkConfig config) {
-        if (event == null || !event.isObject()) {
-            throw new ValidationException("event: expected a JSON object with 'targets'");
-        }
-        EventFields.unknown(event, TOP, "");
-        JsonNode dry = event.get("dryRun");
-        if (dry != null && !dry.isNull() && !dry.isBoolean()) {
-            throw new ValidationException("dryRun: expected true or false");
-        }
-        JsonNode items = event.get("targets");
-        if (items == null || !items.isArray() || items.isEmpty()) {
-            throw new ValidationException("targets: missing or empty; expected an array of {store, name, targetVersion}");
-        }
+        List<JsonNode> items = EventFields.targetItems(event, TOP, ITEM);
+        boolean dryRun = EventFields.flag(event, "dryRun");
         List<UpgradeTarget> targets = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < items.size(); i++) {
-            String field = "targets[" + i + "]";
+            String field = EventFields.itemField(i);
             JsonNode item = items.get(i);
-            if (!item.isObject()) {
-                throw new ValidationException(field + ": expected an object {store, name, targetVersion}");
-            }
-            EventFields.unknown(item, ITEM, field + ".");
             EventFields.Target t = EventFields.target(item, field, config, seen);
-            Store store = t.store();
-            String name = t.name();
             TargetVersion version;
             try {
                 version = TargetVersion.parse(EventFields.text(item, "targetVersion"));
             } catch (ValidationException e) {
                 throw new ValidationException(field + "." + e.getMessage());
             }
-            String location = t.location();
-            targets.add(new UpgradeTarget(store, name, version, location));
+            targets.add(new UpgradeTarget(t.store(), t.name(), version, t.location()));
         }
         String op = EventFields.text(event, "operation");
         Operation operation;
@@ -99,12 +78,12 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operat
             throw new ValidationException("operation: '" + op + "' is not one of migrate, repair");
         }
         boolean realign = EventFields.flag(event, "realignChecksums");
-        if (operation == Operation.REPAIR && dry != null && dry.asBoolean()) {
+        if (operation == Operation.REPAIR && dryRun) {
             throw new ValidationException("dryRun: not available for a repair; run info (the health check) to see failed records and drift");
         }
         if (realign && operation != Operation.REPAIR) {
             throw new ValidationException("realignChecksums: only for \"operation\": \"repair\"");
         }
-        return new UpgradeRequest(targets, dry != null && dry.asBoolean(), operation, realign);
+        return new UpgradeRequest(targets, dryRun, operation, realign);
     }
 }

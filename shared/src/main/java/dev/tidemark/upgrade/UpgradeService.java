@@ -40,9 +40,7 @@ public final class UpgradeService {
         List<dev.tidemark.migration.RepairResult> repairs = new ArrayList<>();
         Map<String, List<Finding>> findings = new LinkedHashMap<>();
         for (UpgradeTarget t : request.targets()) {
-            var configured = engines.config().target(t.name()).orElseThrow();
-            var config = t.location() == null ? configured
-                : new dev.tidemark.config.TargetConfig(configured.name(), configured.store(), configured.secretId(), t.location(), configured.database());
+            var config = engines.config().target(t.name()).orElseThrow().withLocation(t.location());
             EngineFactory.Migrations migrations = engines.migrations(config);
             try (MigrationEngine engine = engines.open(config, migrations)) {
                 if (request.operation() == UpgradeRequest.Operation.REPAIR) {

@@ -162,20 +162,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             for (MigrationScript s : wanted(locked, targetVersion)) {
                 lease.checkHeld();
                 P steps0 = parsed.computeIfAbsent(s.version(), v -> parseResolved(s));
-                int installedRank = ++rank;
-                Instant startedAt = Instant.now();
-                history.write(record(installedRank, s, startedAt, 0, false,
-                    IN_PROGRESS + startedAt + "; the run did not finish (still running, crashed or timed out)"));
-                long t0 = System.nanoTime();
-                try {
-                    execute(s, steps0, false);
-                } catch (Exception e) {
-                    String reason = e instanceof TidemarkException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
-                    history.write(record(installedRank, s, Instant.now(), elapsed(t0), false, reason));
-                    throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
-                }
-                long took = elapsed(t0);
-                history.write(record(installedRank, s, Instant.now(), took, true, null));
+                long took = runRecorded(++rank, s, steps0, false, historyType(), historyType(), "run");
                 steps.add(new AppliedStep(s.version(), s.description(), s.script(), took));
                 after = s.version();
             }
@@ -199,16 +186,11 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         for (UndoPlan.Step step : plan.steps()) {
             parsed.put(step.version(), parseResolved(step.undo()));
         }
-        String asked = plan.to() == null ? "0" : plan.to().toString();
         if (dryRun) {
-            return new MigrateResult(store, target, asked, before.currentVersion(), before.currentVersion(),
-                plan.steps().stream().map(s -> new AppliedStep(s.version(), s.undo().description(), s.undo().script(), 0,
-                    describe(parsed.get(s.version())))).toList(),
-                MigrateResult.Status.DRY_RUN, elapsed(start));
+            return plan.dryRun(before, s -> describe(parsed.get(s.version())), elapsed(start));
         }
         if (plan.steps().isEmpty()) {
-            return new MigrateResult(store, target, asked, before.currentVersion(), before.currentVersion(), List.of(),
-                MigrateResult.Status.UP_TO_DATE, elapsed(start));
+            return plan.upToDate(before, elapsed(start));
         }
         List<AppliedStep> steps = new ArrayList<>();
         try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
@@ -219,33 +201,46 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
                 lease.checkHeld();
                 MigrationScript u = step.undo();
                 P undoSteps = parsed.computeIfAbsent(step.version(), v -> parseResolved(u));
-                int installedRank = ++rank;
-                Instant startedAt = Instant.now();
-                history.write(undoRecord(installedRank, u, startedAt, 0, false,
-                    IN_PROGRESS + startedAt + "; the undo did not finish (still running, crashed or timed out)"));
-                long t0 = System.nanoTime();
-                try {
-                    execute(u, undoSteps, step.cleanup());
-                } catch (Exception e) {
-                    String reason = e instanceof TidemarkException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
-                    history.write(undoRecord(installedRank, u, Instant.now(), elapsed(t0), false, reason));
-                    throw new MigrationFailedException(store.id(), target, step.version().toString(), u.script(), reason, e);
-                }
-                long took = elapsed(t0);
-                history.write(new AppliedMigration(installedRank, step.version(), u.description(), InfoResult.UNDONE_TYPE, u.script(),
-                    u.checksum(), installedBy, Instant.now(), took, true, null));
+                // an unfinished or failed undo is recorded as a failed step of the version, so the target needs repair
+                long took = runRecorded(++rank, u, undoSteps, step.cleanup(), "UNDO_" + historyType(), InfoResult.UNDONE_TYPE, "undo");
                 steps.add(new AppliedStep(step.version(), u.description(), u.script(), took));
             }
         }
         MigrationVersion after = info().currentVersion();
-        return new MigrateResult(store, target, asked, before.currentVersion(), after, steps,
+        return new MigrateResult(store, target, plan.asked(), before.currentVersion(), after, steps,
             steps.isEmpty() ? MigrateResult.Status.UP_TO_DATE : MigrateResult.Status.UNDONE, elapsed(start));
     }
 
-    /** An unfinished or failed undo: recorded as a failed step of the version, so the target needs repair. */
-    private AppliedMigration undoRecord(int installedRank, MigrationScript u, Instant on, long executionTimeMs, boolean success, String error) {
-        return new AppliedMigration(installedRank, u.version(), u.description(), "UNDO_" + historyType(), u.script(), u.checksum(),
-            installedBy, on, executionTimeMs, success, error);
+    /**
+     * Runs one file recorded in the history: a not-successful "started" record first, rewritten as failed (with the
+     * reason) or as done when it ends.
+     *
+     * @param installedRank the record's rank
+     * @param s the migration or undo migration
+     * @param parsed its parsed steps
+     * @param cleanup see {@link #execute}
+     * @param runningType the record's type while it runs and if it fails
+     * @param doneType the record's type once it succeeded
+     * @param what {@code run} or {@code undo}, for the "started" record
+     * @return how long it ran, in milliseconds
+     * @throws MigrationFailedException when it fails
+     */
+    private long runRecorded(int installedRank, MigrationScript s, P parsed, boolean cleanup, String runningType, String doneType,
+                             String what) {
+        Instant startedAt = Instant.now();
+        history.write(record(installedRank, s, runningType, startedAt, 0, false,
+            IN_PROGRESS + startedAt + "; the " + what + " did not finish (still running, crashed or timed out)"));
+        long t0 = System.nanoTime();
+        try {
+            execute(s, parsed, cleanup);
+        } catch (Exception e) {
+            String reason = e instanceof TidemarkException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+            history.write(record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, reason));
+            throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
+        }
+        long took = elapsed(t0);
+        history.write(record(installedRank, s, doneType, Instant.now(), took, true, null));
+        return took;
     }
 
     @Override
@@ -277,8 +272,9 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         }
     }
 
-    private AppliedMigration record(int installedRank, MigrationScript s, Instant on, long executionTimeMs, boolean success, String error) {
-        return new AppliedMigration(installedRank, s.version(), s.description(), historyType(), s.script(), s.checksum(), installedBy, on,
+    private AppliedMigration record(int installedRank, MigrationScript s, String type, Instant on, long executionTimeMs, boolean success,
+                                    String error) {
+        return new AppliedMigration(installedRank, s.version(), s.description(), type, s.script(), s.checksum(), installedBy, on,
             executionTimeMs, success, error);
     }
 

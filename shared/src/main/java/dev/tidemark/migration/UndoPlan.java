@@ -36,6 +36,33 @@ public record UndoPlan(Store store, String target, MigrationVersion to, List<Ste
         steps = List.copyOf(steps);
     }
 
+    /** @return the version asked for, as results show it: {@code 0} for none */
+    public String asked() {
+        return to == null ? "0" : to.toString();
+    }
+
+    /**
+     * @param before the target's state
+     * @param statements what each step would send
+     * @param executionTimeMs how long the call took
+     * @return the result of a dry run: every step with its statements, nothing changed
+     */
+    public MigrateResult dryRun(InfoResult before, java.util.function.Function<Step, List<String>> statements, long executionTimeMs) {
+        return new MigrateResult(store, target, asked(), before.currentVersion(), before.currentVersion(),
+            steps.stream().map(s -> new AppliedStep(s.version(), s.undo().description(), s.undo().script(), 0, statements.apply(s))).toList(),
+            MigrateResult.Status.DRY_RUN, executionTimeMs);
+    }
+
+    /**
+     * @param before the target's state
+     * @param executionTimeMs how long the call took
+     * @return the result of an undo with nothing to do
+     */
+    public MigrateResult upToDate(InfoResult before, long executionTimeMs) {
+        return new MigrateResult(store, target, asked(), before.currentVersion(), before.currentVersion(), List.of(),
+            MigrateResult.Status.UP_TO_DATE, executionTimeMs);
+    }
+
     /**
      * @param version a version, or {@code null}
      * @return {@code null} for {@code null} or {@code 0} (nothing applied), else the version

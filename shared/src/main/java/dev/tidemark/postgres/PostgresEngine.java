@@ -114,11 +114,19 @@ public final class PostgresEngine implements MigrationEngine {
     }
 
     /** @return Flyway's history table in the connection's current schema, quoted as Flyway prints it */
-    private static String historyTable(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_schema()")) {
-            rs.next();
-            return "\"" + rs.getString(1) + "\".\"" + HISTORY_TABLE + "\"";
+    private String historyTable(Connection c) throws SQLException {
+        return "\"" + defaultSchema(c) + "\".\"" + HISTORY_TABLE + "\"";
+    }
+
+    /** @return the connection's current schema (Flyway's default schema), read once */
+    private String defaultSchema(Connection c) throws SQLException {
+        if (defaultSchema == null) {
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_schema()")) {
+                rs.next();
+                defaultSchema = rs.getString(1);
+            }
         }
+        return defaultSchema;
     }
 
     private static List<AppliedMigration> readHistory(Connection c, String table) throws SQLException {
@@ -158,8 +166,11 @@ public final class PostgresEngine implements MigrationEngine {
         List<AppliedStep> plan = new ArrayList<>();
         for (PendingMigration p : wanted) {
             MigrationScript s = scripts.stream().filter(x -> x.version().equals(p.version())).findFirst().orElseThrow();
-            String content = Placeholders.apply(s, placeholderValues);
-            plan.add(new AppliedStep(p.version(), p.description(), p.script(), 0, dryRun ? statementsOf(s, content) : List.of()));
+            if (dryRun) {
+                plan.add(new AppliedStep(p.version(), p.description(), p.script(), 0, sql(resolvedStatements(s))));
+            } else {
+                Placeholders.apply(s, placeholderValues); // a placeholder without a value is refused before anything runs
+            }
         }
         if (dryRun) {
             return new MigrateResult(Store.POSTGRES, target, targetVersion.toString(), before.currentVersion(), before.currentVersion(),
@@ -189,10 +200,18 @@ public final class PostgresEngine implements MigrationEngine {
             steps.isEmpty() ? MigrateResult.Status.UP_TO_DATE : MigrateResult.Status.MIGRATED, elapsed(start));
     }
 
-    private List<String> statementsOf(MigrationScript s, String content) {
-        Map<String, String> flyway = flywayValues(s);
-        String resolved = Placeholders.apply(new MigrationScript(s.version(), s.description(), s.script(), content, s.checksum()), flyway);
-        return SqlStatements.split(s.script(), resolved).stream().map(SqlStatements.Statement::sql).toList();
+    /**
+     * @param s a migration or undo migration
+     * @return its statements as Flyway's parser splits them, the user's placeholders and Flyway's own replaced
+     */
+    private List<SqlStatements.Statement> resolvedStatements(MigrationScript s) {
+        String content = Placeholders.apply(s, placeholderValues);
+        content = Placeholders.apply(new MigrationScript(s.version(), s.description(), s.script(), content, s.checksum()), flywayValues(s));
+        return SqlStatements.split(s.script(), content);
+    }
+
+    private static List<String> sql(List<SqlStatements.Statement> statements) {
+        return statements.stream().map(SqlStatements.Statement::sql).toList();
     }
 
     /** Flyway's built-in placeholders that Tidemark itself must resolve when it runs or shows SQL (Flyway docs). */
@@ -210,9 +229,8 @@ public final class PostgresEngine implements MigrationEngine {
 
     private String defaultSchema() {
         if (defaultSchema == null) {
-            try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_schema()")) {
-                rs.next();
-                defaultSchema = rs.getString(1);
+            try (Connection c = connect()) {
+                return defaultSchema(c);
             } catch (SQLException e) {
                 throw sqlFailure(e);
             }
@@ -233,18 +251,13 @@ public final class PostgresEngine implements MigrationEngine {
         UndoPlan plan = UndoPlan.of(before, undoScripts, to);
         Map<MigrationVersion, List<SqlStatements.Statement>> parsed = new java.util.HashMap<>();
         for (UndoPlan.Step step : plan.steps()) {
-            parsed.put(step.version(), parseUndo(step.undo()));
+            parsed.put(step.version(), resolvedStatements(step.undo()));
         }
-        String asked = plan.to() == null ? "0" : plan.to().toString();
         if (dryRun) {
-            return new MigrateResult(Store.POSTGRES, target, asked, before.currentVersion(), before.currentVersion(),
-                plan.steps().stream().map(s -> new AppliedStep(s.version(), s.undo().description(), s.undo().script(), 0,
-                    parsed.get(s.version()).stream().map(SqlStatements.Statement::sql).toList())).toList(),
-                MigrateResult.Status.DRY_RUN, elapsed(start));
+            return plan.dryRun(before, step -> sql(parsed.get(step.version())), elapsed(start));
         }
         if (plan.steps().isEmpty()) {
-            return new MigrateResult(Store.POSTGRES, target, asked, before.currentVersion(), before.currentVersion(), List.of(),
-                MigrateResult.Status.UP_TO_DATE, elapsed(start));
+            return plan.upToDate(before, elapsed(start));
         }
         List<AppliedStep> done = new ArrayList<>();
         try (Connection c = connect()) {
@@ -252,7 +265,7 @@ public final class PostgresEngine implements MigrationEngine {
             withFlywayLock(c, table, () -> {
                 UndoPlan locked = UndoPlan.of(InfoResult.of(Store.POSTGRES, target, scripts, readHistory(c, table), Set.of()), undoScripts, to);
                 for (UndoPlan.Step step : locked.steps()) {
-                    List<SqlStatements.Statement> statements = parsed.computeIfAbsent(step.version(), v -> parseUndo(step.undo()));
+                    List<SqlStatements.Statement> statements = parsed.computeIfAbsent(step.version(), v -> resolvedStatements(step.undo()));
                     done.add(runUndo(c, table, step, statements));
                 }
                 return null;
@@ -261,15 +274,8 @@ public final class PostgresEngine implements MigrationEngine {
             throw sqlFailure(e);
         }
         MigrationVersion after = info().currentVersion();
-        return new MigrateResult(Store.POSTGRES, target, asked, before.currentVersion(), after, done, MigrateResult.Status.UNDONE,
+        return new MigrateResult(Store.POSTGRES, target, plan.asked(), before.currentVersion(), after, done, MigrateResult.Status.UNDONE,
             elapsed(start));
-    }
-
-    private List<SqlStatements.Statement> parseUndo(MigrationScript undo) {
-        String content = Placeholders.apply(undo, placeholderValues);
-        content = Placeholders.apply(new MigrationScript(undo.version(), undo.description(), undo.script(), content, undo.checksum()),
-            flywayValues(undo));
-        return SqlStatements.split(undo.script(), content);
     }
 
     /**

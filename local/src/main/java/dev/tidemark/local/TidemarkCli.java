@@ -2,6 +2,7 @@ package dev.tidemark.local;
 
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.engine.EngineFactory;
 import dev.tidemark.error.TidemarkException;
 import dev.tidemark.functions.rollback.RollbackHandler;
 import dev.tidemark.functions.upgrade.UpgradeHandler;
@@ -94,10 +95,17 @@ public final class TidemarkCli {
             return (migrations == null ? LocalRollout.findRepo(Path.of("").toAbsolutePath()).resolve("examples") : migrations).toAbsolutePath();
         }
 
-        List<ScriptFile> files(Store s) {
-            return new LocationReader(() -> {
+        /** @return each selected store's versioned and undo migrations, read once */
+        Map<Store, EngineFactory.Migrations> migrations() {
+            LocationReader reader = new LocationReader(() -> {
                 throw new IllegalStateException("S3 is not read by the local commands");
-            }).read(Location.parse("filesystem:" + dir().resolve(s.id())), s.extension());
+            });
+            Map<Store, EngineFactory.Migrations> out = new LinkedHashMap<>();
+            for (Store s : stores()) {
+                List<ScriptFile> files = reader.read(Location.parse("filesystem:" + dir().resolve(s.id())), s.extension());
+                out.put(s, new EngineFactory.Migrations(MigrationResolver.resolve(s, files), MigrationResolver.resolveUndo(s, files)));
+            }
+            return out;
         }
     }
 
@@ -110,10 +118,7 @@ public final class TidemarkCli {
         @Override
         public Integer call() throws IOException {
             List<LintReport> reports = new ArrayList<>();
-            for (Store s : options.stores()) {
-                List<ScriptFile> files = options.files(s);
-                reports.add(Linter.lint(s, MigrationResolver.resolve(s, files), MigrationResolver.resolveUndo(s, files), List.of()));
-            }
+            options.migrations().forEach((s, m) -> reports.add(Linter.lint(s, m.versioned(), m.undo(), List.of())));
             long blocking = reports.stream().mapToLong(r -> r.blocking().size()).sum();
             if (options.json) {
                 System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(reports));
@@ -132,16 +137,16 @@ public final class TidemarkCli {
     }
 
     /** Runs the reversibility check of each store on scratch servers started here. */
-    static Map<Store, ReversibilityReport> reversibility(MigrationOptions options) throws IOException {
+    static Map<Store, ReversibilityReport> reversibility(Map<Store, EngineFactory.Migrations> sets) throws IOException {
         Map<Store, ReversibilityReport> reports = new LinkedHashMap<>();
         Path scratch = Files.createTempDirectory("tidemark-scratch");
         PrintStream out = System.out;
         PrintStream quiet = new PrintStream(new FileOutputStream(scratch.resolve("servers.log").toFile()), true, StandardCharsets.UTF_8);
         try {
-            for (Store s : options.stores()) {
-                List<ScriptFile> files = options.files(s);
-                List<MigrationScript> versioned = MigrationResolver.resolve(s, files);
-                List<MigrationScript> undo = MigrationResolver.resolveUndo(s, files);
+            for (Map.Entry<Store, EngineFactory.Migrations> set : sets.entrySet()) {
+                Store s = set.getKey();
+                List<MigrationScript> versioned = set.getValue().versioned();
+                List<MigrationScript> undo = set.getValue().undo();
                 System.setOut(quiet);
                 try {
                     reports.put(s, switch (s) {
@@ -182,7 +187,7 @@ public final class TidemarkCli {
 
         @Override
         public Integer call() throws IOException {
-            Map<Store, ReversibilityReport> reports = reversibility(options);
+            Map<Store, ReversibilityReport> reports = reversibility(options.migrations());
             if (options.json) {
                 System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(reports.values()));
             } else {
@@ -213,13 +218,13 @@ public final class TidemarkCli {
 
         @Override
         public Integer call() throws IOException {
-            Map<Store, ReversibilityReport> checks = reversibility(options);
+            Map<Store, EngineFactory.Migrations> sets = options.migrations();
+            Map<Store, ReversibilityReport> checks = reversibility(sets);
             Files.createDirectories(out);
             for (Map.Entry<Store, ReversibilityReport> e : checks.entrySet()) {
                 Store s = e.getKey();
-                List<ScriptFile> files = options.files(s);
-                List<MigrationScript> versioned = MigrationResolver.resolve(s, files);
-                List<MigrationScript> undo = MigrationResolver.resolveUndo(s, files);
+                List<MigrationScript> versioned = sets.get(s).versioned();
+                List<MigrationScript> undo = sets.get(s).undo();
                 MigrationReport report = MigrationReport.of(s, versioned, undo, Linter.lint(s, versioned, undo, List.of()), e.getValue());
                 Files.writeString(out.resolve(s.id() + ".md"), report.toMarkdown());
                 Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.resolve(s.id() + ".json").toFile(), report);

@@ -81,6 +81,18 @@ public final class ElasticClient implements AutoCloseable {
      * @throws ConnectionException when the cluster cannot be reached
      */
     public Reply send(String method, String path, String body) {
+        return send(method, path, body, Json.MAPPER);
+    }
+
+    /**
+     * @param method HTTP method
+     * @param path path and query
+     * @param body JSON or NDJSON body, or {@code null}
+     * @param mapper the mapper that parses the answer (bulk transfers pass one that keeps every digit of a number)
+     * @return the answer
+     * @throws ConnectionException when the cluster cannot be reached
+     */
+    public Reply send(String method, String path, String body, com.fasterxml.jackson.databind.ObjectMapper mapper) {
         Request request = new Request(method, path);
         if (body != null) {
             boolean ndjson = path.contains("_bulk") || path.contains("_msearch");
@@ -88,10 +100,10 @@ public final class ElasticClient implements AutoCloseable {
                 : ContentType.APPLICATION_JSON));
         }
         try {
-            return toReply(client.performRequest(request));
+            return toReply(client.performRequest(request), mapper);
         } catch (ResponseException e) {
             try {
-                return toReply(e.getResponse());
+                return toReply(e.getResponse(), mapper);
             } catch (IOException io) {
                 throw new ConnectionException("elasticsearch at " + url + ": " + io.getMessage(), io);
             }
@@ -114,7 +126,7 @@ public final class ElasticClient implements AutoCloseable {
         }
     }
 
-    private static Reply toReply(Response response) throws IOException {
+    private static Reply toReply(Response response, com.fasterxml.jackson.databind.ObjectMapper mapper) throws IOException {
         String text;
         try {
             text = response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
@@ -123,7 +135,7 @@ public final class ElasticClient implements AutoCloseable {
         }
         JsonNode body;
         try {
-            body = text.isBlank() ? Json.MAPPER.missingNode() : Json.MAPPER.readTree(text);
+            body = text.isBlank() ? mapper.missingNode() : mapper.readTree(text);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             body = Json.MAPPER.getNodeFactory().textNode(text);
         }

@@ -94,6 +94,29 @@ public final class EngineFactory {
         return openWith(target, migrations.versioned()).undoScripts(migrations.undo());
     }
 
+    /**
+     * @param target a configured target
+     * @return its connection secret's JSON (never logged)
+     * @throws dev.tidemark.error.SecretException when it cannot be read
+     */
+    public String secret(TargetConfig target) {
+        return secrets.secretString(target.secretId());
+    }
+
+    /**
+     * @param mongo connection settings
+     * @return a client with Tidemark's timeouts (5 s server selection and connect); the caller closes it
+     */
+    public static com.mongodb.client.MongoClient mongoClient(ConnectionSecrets.Mongo mongo) {
+        MongoClientSettings settings = MongoClientSettings.builder()
+            .applyConnectionString(new ConnectionString(mongo.uri()))
+            .applicationName("tidemark")
+            .applyToClusterSettings(c -> c.serverSelectionTimeout(5, TimeUnit.SECONDS))
+            .applyToSocketSettings(s -> s.connectTimeout(5, TimeUnit.SECONDS))
+            .build();
+        return MongoClients.create(settings);
+    }
+
     private MigrationEngine openWith(TargetConfig target, List<MigrationScript> scripts) {
         String secret = secrets.secretString(target.secretId());
         Duration lease = Duration.ofSeconds(config.leaseSeconds());
@@ -103,13 +126,7 @@ public final class EngineFactory {
                 config.lockWaitSeconds()).placeholders(config.placeholders());
             case MONGODB -> {
                 ConnectionSecrets.Mongo mongo = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
-                MongoClientSettings settings = MongoClientSettings.builder()
-                    .applyConnectionString(new ConnectionString(mongo.uri()))
-                    .applicationName("tidemark")
-                    .applyToClusterSettings(c -> c.serverSelectionTimeout(5, TimeUnit.SECONDS))
-                    .applyToSocketSettings(s -> s.connectTimeout(5, TimeUnit.SECONDS))
-                    .build();
-                MongoEngine engine = new MongoEngine(target.name(), MongoClients.create(settings), mongo.database(), scripts, lease, wait);
+                MongoEngine engine = new MongoEngine(target.name(), mongoClient(mongo), mongo.database(), scripts, lease, wait);
                 engine.placeholders(config.placeholders());
                 yield engine;
             }

@@ -24,5 +24,9 @@ public enum ErrorCode {
     /** A rollback could not undo every target; the message lists what was rolled back and what failed. */
     ROLLBACK_INCOMPLETE,
     /** The lint found error-level findings that carry no approval; nothing was run. */
-    LINT_FAILED
+    LINT_FAILED,
+    /** A bulk import found a part that does not match its manifest (size, SHA-256 or row count); nothing was loaded. */
+    MANIFEST_MISMATCH,
+    /** A bulk export or import failed mid-way; the message carries the continuation token to resume from. */
+    TRANSFER_FAILED
 }

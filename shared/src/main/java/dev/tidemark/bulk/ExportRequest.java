@@ -1,0 +1,162 @@
+package dev.tidemark.bulk;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tidemark.config.TargetConfig;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.migration.Store;
+import dev.tidemark.upgrade.EventFields;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A bulk export, parsed from the bulk-export function's event (README, {@code events/bulk-export-*.json}):
+ * <pre>{@code
+ * {"target": "app-db",
+ *  "source": {"table": "public.items"}                      // PostgreSQL: a table (resumed by its primary key)
+ *         | {"query": "SELECT ...", "key": ["id"]}          //   or a SELECT (resumed by key, when given)
+ *         | {"collection": "tracks", "filter": {...}, "projection": {...}}   // MongoDB (resumed by _id)
+ *         | {"index": "tracks", "query": {...}},            // Elasticsearch (point in time + search_after)
+ *  "destination": "s3://bulk-bucket/exports/items/",
+ *  "format": "csv" | "ndjson", "compression": "gzip" | "none", "partSizeMb": 64,
+ *  "batchSize": 1000, "maxRowsPerSecond": 0, "maxSecondsPerCall": null, "continuation": null}
+ * }</pre>
+ * The output of an invocation is this event with {@code continuation}, {@code done} and {@code result} set, so it can be
+ * sent back as it is; those two extra fields are accepted and ignored.
+ *
+ * @param target the configured source target
+ * @param source what to export
+ * @param destination the export folder
+ * @param format data format (default csv for PostgreSQL, ndjson otherwise; csv is PostgreSQL only)
+ * @param compression compression (default gzip)
+ * @param partSizeBytes size after which a part is closed, in stored bytes (event: {@code partSizeMb}, default 64, 1 to 4096)
+ * @param throughput pacing options
+ * @param continuation where to resume, or {@code null} to start
+ */
+public record ExportRequest(TargetConfig target, Source source, S3Uri destination, BulkFormat format, Compression compression,
+                            long partSizeBytes, Throughput throughput, Continuation continuation) {
+
+    private static final Set<String> FIELDS = Set.of("target", "source", "destination", "format", "compression", "partSizeMb", "batchSize",
+        "maxRowsPerSecond", "maxSecondsPerCall", "continuation", "done", "result");
+
+    /**
+     * What to export.
+     *
+     * @param name the table ({@code schema.table} or {@code table}), collection or index; {@code null} for a SQL query
+     * @param query the SQL SELECT, the MongoDB filter or the Elasticsearch query as JSON text, or {@code null}
+     * @param projection the MongoDB projection as JSON text, or {@code null}
+     * @param key PostgreSQL columns to order and resume by (default: the table's primary key), empty when none
+     */
+    public record Source(String name, String query, String projection, List<String> key) {
+        /** Canonical constructor: copies the key. */
+        public Source {
+            key = List.copyOf(key);
+        }
+    }
+
+    /**
+     * @param event the event
+     * @param config the function configuration (targets)
+     * @param bucket the configured bulk bucket
+     * @return the request
+     * @throws ValidationException naming the first field that is missing, unknown or malformed
+     */
+    public static ExportRequest parse(JsonNode event, TidemarkConfig config, String bucket) {
+        if (event == null || !event.isObject()) {
+            throw new ValidationException("event: expected a JSON object with target, source and destination");
+        }
+        EventFields.unknown(event, FIELDS, "");
+        TargetConfig target = target(event, config);
+        Source source = source(event.path("source"), target.store());
+        S3Uri destination = S3Uri.parse("destination", EventFields.text(event, "destination"), bucket);
+        String f = EventFields.text(event, "format");
+        BulkFormat format = f == null ? (target.store() == Store.POSTGRES ? BulkFormat.CSV : BulkFormat.NDJSON) : BulkFormat.of("format", f);
+        if (format == BulkFormat.CSV && target.store() != Store.POSTGRES) {
+            throw new ValidationException("format: csv is for PostgreSQL sources; " + target.store().id() + " exports ndjson");
+        }
+        String c = EventFields.text(event, "compression");
+        Compression compression = c == null ? Compression.GZIP : Compression.of("compression", c);
+        long partMb = Throughput.number(event, "partSizeMb", 64, 1, 4096);
+        return new ExportRequest(target, source, destination, format, compression, partMb * 1024 * 1024, Throughput.parse(event),
+            Continuation.parse(event.get("continuation"), Continuation.EXPORT));
+    }
+
+    static TargetConfig target(JsonNode event, TidemarkConfig config) {
+        String name = EventFields.text(event, "target");
+        if (name == null) {
+            throw new ValidationException("target: missing; expected one of " + config.targetNames());
+        }
+        return config.target(name).orElseThrow(() -> new ValidationException("target: '" + name + "' is not configured; expected one of "
+            + config.targetNames()));
+    }
+
+    private static Source source(JsonNode s, Store store) {
+        if (!s.isObject()) {
+            throw new ValidationException("source: missing; expected an object naming the " + switch (store) {
+                case POSTGRES -> "table or query";
+                case MONGODB -> "collection";
+                case ELASTICSEARCH -> "index";
+            });
+        }
+        return switch (store) {
+            case POSTGRES -> {
+                EventFields.unknown(s, Set.of("table", "query", "key"), "source.");
+                String table = EventFields.text(s, "table");
+                String query = EventFields.text(s, "query");
+                if ((table == null) == (query == null)) {
+                    throw new ValidationException("source: give either table or query");
+                }
+                if (table != null && !table.matches("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?")) {
+                    throw new ValidationException("source.table: '" + table + "' is not a table name (table or schema.table)");
+                }
+                yield new Source(table, query, null, names(s.get("key"), "source.key"));
+            }
+            case MONGODB -> {
+                EventFields.unknown(s, Set.of("collection", "filter", "projection"), "source.");
+                String collection = EventFields.text(s, "collection");
+                if (collection == null || collection.isBlank() || collection.contains("$")) {
+                    throw new ValidationException("source.collection: missing or not a collection name");
+                }
+                yield new Source(collection, json(s, "filter"), json(s, "projection"), List.of("_id"));
+            }
+            case ELASTICSEARCH -> {
+                EventFields.unknown(s, Set.of("index", "query"), "source.");
+                String index = EventFields.text(s, "index");
+                if (index == null || index.isBlank() || index.contains(",") || index.contains("*") || index.startsWith("_")) {
+                    throw new ValidationException("source.index: missing or not one index or alias name (no lists or wildcards)");
+                }
+                yield new Source(index, json(s, "query"), null, List.of("_shard_doc"));
+            }
+        };
+    }
+
+    static String json(JsonNode s, String field) {
+        JsonNode v = s.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isObject()) {
+            throw new ValidationException("source." + field + ": expected a JSON object");
+        }
+        return v.toString();
+    }
+
+    static List<String> names(JsonNode v, String field) {
+        if (v == null || v.isNull()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        if (!v.isArray() || v.isEmpty()) {
+            throw new ValidationException(field + ": expected a non-empty array of column names");
+        }
+        for (JsonNode n : v) {
+            if (!n.isTextual() || !n.asText().matches("[A-Za-z_][A-Za-z0-9_$]*")) {
+                throw new ValidationException(field + ": '" + n.asText() + "' is not a column name");
+            }
+            out.add(n.asText());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,438 @@
+package dev.tidemark.bulk;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.tidemark.error.ConnectionException;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.json.Json;
+import dev.tidemark.postgres.SqlStatements;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.copy.CopyOut;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * PostgreSQL bulk export and import through {@code COPY ... TO STDOUT} / {@code FROM STDIN} (pgjdbc's
+ * {@link CopyManager}), streamed: one row in memory at a time on export, one read buffer on import.
+ * <ul>
+ *   <li>Export: {@code COPY (SELECT * FROM t WHERE (key) > (cursor) ORDER BY key) TO STDOUT (FORMAT csv, HEADER)} in a
+ *       read-only transaction; ndjson rows are {@code row_to_json} (numeric keeps every digit, bytea is {@code \x} hex,
+ *       timestamptz is ISO 8601 with offset).</li>
+ *   <li>Import: every part is one transaction, committed only when its row count and SHA-256 match the manifest.
+ *       ndjson rows are copied into a temporary {@code jsonb} table and inserted with {@code jsonb_populate_record}.</li>
+ * </ul>
+ */
+final class PostgresBulk {
+
+    private static final String NDJSON_COPY = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
+    private static final Pattern SELECT = Pattern.compile("(?is)^\\s*(SELECT|WITH|VALUES|TABLE)\\b.*");
+
+    private PostgresBulk() {
+    }
+
+    /** A resolved table: its quoted name, columns and primary key. */
+    record Table(String quoted, String schema, String name, List<String> columns, List<String> primaryKey) {
+    }
+
+    static Table table(Connection c, String field, String name) throws SQLException {
+        String regclass;
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?)::oid")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                regclass = rs.getString(1);
+            }
+        }
+        if (regclass == null) {
+            throw new ValidationException(field + ": no table '" + name + "' in database " + c.getCatalog());
+        }
+        String schema;
+        String rel;
+        String quoted;
+        try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), c.relkind "
+            + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?::oid")) {
+            ps.setString(1, regclass);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                schema = rs.getString(1);
+                rel = rs.getString(2);
+                quoted = rs.getString(3);
+                if (!List.of("r", "p").contains(rs.getString(4))) {
+                    throw new ValidationException(field + ": '" + name + "' is not a table");
+                }
+            }
+        }
+        List<String> columns = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT attname FROM pg_attribute WHERE attrelid = ?::oid AND attnum > 0 "
+            + "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum")) {
+            ps.setString(1, regclass);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                }
+            }
+        }
+        List<String> pk = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            + "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = ?::oid AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)")) {
+            ps.setString(1, regclass);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pk.add(rs.getString(1));
+                }
+            }
+        }
+        return new Table(quoted, schema, rel, columns, pk);
+    }
+
+    static String ident(String name) {
+        return "\"" + name.replace("\"", "\"\"") + "\"";
+    }
+
+    private static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /**
+     * @param c a connection (autocommit off; this sets the transaction read-only)
+     * @param r the request
+     * @param cursor the key values after which to continue, or {@code null}
+     * @return the source
+     */
+    static RecordSource export(Connection c, ExportRequest r, JsonNode cursor) {
+        try {
+            c.setAutoCommit(false);
+            c.setReadOnly(true);
+            ExportRequest.Source s = r.source();
+            String base;
+            List<String> key;
+            if (s.name() != null) {
+                Table t = table(c, "source.table", s.name());
+                base = "SELECT * FROM " + t.quoted();
+                key = s.key().isEmpty() ? t.primaryKey() : s.key();
+                for (String k : key) {
+                    if (!t.columns().contains(k)) {
+                        throw new ValidationException("source.key: '" + k + "' is not a column of " + t.quoted());
+                    }
+                }
+            } else {
+                base = "SELECT * FROM (" + query(s.query()) + ") AS src";
+                key = s.key();
+            }
+            // columns and types of the result; this also reports a bad query before anything is written
+            List<String> names = new ArrayList<>();
+            List<String> types = new ArrayList<>();
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(base + " LIMIT 0")) {
+                ResultSetMetaData md = rs.getMetaData();
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    names.add(md.getColumnLabel(i));
+                    String type = md.getColumnTypeName(i);
+                    types.add(type.equals(type.toLowerCase(Locale.ROOT)) ? type : ident(type));
+                }
+            } catch (SQLException e) {
+                c.rollback();
+                if (s.name() == null) {
+                    throw new ValidationException("source.query: " + e.getMessage());
+                }
+                throw e;
+            }
+            for (String k : key) {
+                if (!names.contains(k)) {
+                    throw new ValidationException("source.key: '" + k + "' is not a column of the query's result " + names);
+                }
+            }
+            StringBuilder select = new StringBuilder("SELECT * FROM (").append(base).append(") AS src");
+            if (cursor != null) {
+                if (key.isEmpty() || !cursor.isArray() || cursor.size() != key.size()) {
+                    throw new ValidationException("continuation.cursor: does not match the source's key " + key);
+                }
+                select.append(" WHERE (").append(String.join(", ", key.stream().map(PostgresBulk::ident).toList())).append(") > (");
+                for (int i = 0; i < key.size(); i++) {
+                    select.append(i == 0 ? "" : ", ").append(literal(cursor.get(i).asText())).append("::")
+                        .append(types.get(names.indexOf(key.get(i))));
+                }
+                select.append(")");
+            }
+            if (!key.isEmpty()) {
+                select.append(" ORDER BY ").append(String.join(", ", key.stream().map(PostgresBulk::ident).toList()));
+            }
+            String sql = r.format() == BulkFormat.CSV
+                ? "COPY (" + select + ") TO STDOUT (FORMAT csv, HEADER true)"
+                : "COPY (SELECT row_to_json(src) FROM (" + select + ") AS src) TO STDOUT " + NDJSON_COPY;
+            CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
+            return new CopySource(c, out, r.format(), names, key);
+        } catch (SQLException e) {
+            throw new ConnectionException("postgres export of " + describe(r.source()) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String describe(ExportRequest.Source s) {
+        return s.name() != null ? "table " + s.name() : "query";
+    }
+
+    private static String query(String sql) {
+        List<String> statements = SqlStatements.split("source.query", sql).stream()
+            .map(st -> st.sql().replaceFirst("(?s)^(\\s*(--[^\n]*\n|/\\*.*?\\*/))*", "").strip()).toList();
+        if (statements.size() != 1 || !SELECT.matcher(statements.getFirst()).matches()) {
+            throw new ValidationException("source.query: expected one SELECT statement (read-only), got "
+                + (statements.size() == 1 ? "'" + abbreviate(statements.getFirst()) + "'" : statements.size() + " statements"));
+        }
+        String q = statements.getFirst();
+        return q.endsWith(";") ? q.substring(0, q.length() - 1) : q;
+    }
+
+    private static String abbreviate(String s) {
+        String one = s.strip().replaceAll("\\s+", " ");
+        return one.length() > 60 ? one.substring(0, 60) + "..." : one;
+    }
+
+    /** Rows of a running COPY TO STDOUT. */
+    private static final class CopySource implements RecordSource {
+        private final Connection connection;
+        private final CopyOut copy;
+        private final BulkFormat format;
+        private final List<String> columns;
+        private final List<String> key;
+        private final byte[] header;
+        private byte[] last;
+
+        CopySource(Connection connection, CopyOut copy, BulkFormat format, List<String> columns, List<String> key) throws SQLException {
+            this.connection = connection;
+            this.copy = copy;
+            this.format = format;
+            this.columns = columns;
+            this.key = key;
+            this.header = format == BulkFormat.CSV ? copy.readFromCopy() : null;
+        }
+
+        @Override
+        public byte[] header() {
+            return header;
+        }
+
+        @Override
+        public byte[] next() {
+            try {
+                byte[] row = copy.readFromCopy();
+                if (row != null) {
+                    last = row;
+                }
+                return row;
+            } catch (SQLException e) {
+                throw new ConnectionException("postgres export: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public boolean resumable() {
+            return !key.isEmpty();
+        }
+
+        @Override
+        public JsonNode cursor() {
+            if (key.isEmpty() || last == null) {
+                return null;
+            }
+            ArrayNode values = Json.MAPPER.createArrayNode();
+            if (format == BulkFormat.CSV) {
+                List<String> fields = CsvRow.fields(new String(last, StandardCharsets.UTF_8));
+                for (String k : key) {
+                    values.add(fields.get(columns.indexOf(k)));
+                }
+            } else {
+                JsonNode row = ExactJson.read(last);
+                for (String k : key) {
+                    JsonNode v = row.get(k);
+                    values.add(v.isValueNode() ? v.asText() : v.toString());
+                }
+            }
+            return values;
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (copy.isActive()) {
+                    copy.cancelCopy();
+                }
+                connection.rollback();
+            } catch (SQLException e) {
+                // the connection is closed next; a failed cancel leaves nothing behind on a read-only transaction
+            } finally {
+                try {
+                    connection.close();
+                } catch (SQLException e) {
+                    // closing
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- import
+
+    /** Imports parts into a table, one transaction per part. */
+    static final class Sink implements RecordSink {
+        private final Connection c;
+        private final ImportRequest r;
+        private final Manifest manifest;
+        private final Table table;
+        private final CopyManager copy;
+
+        Sink(Connection c, ImportRequest r, Manifest manifest) {
+            this.c = c;
+            this.r = r;
+            this.manifest = manifest;
+            try {
+                c.setAutoCommit(false);
+                this.table = table(c, "destination.table", r.name());
+                c.commit();
+                this.copy = c.unwrap(PGConnection.class).getCopyAPI();
+            } catch (SQLException e) {
+                throw new ConnectionException("postgres import into " + r.name() + ": " + e.getMessage(), e);
+            }
+            if (r.mode() == ImportMode.UPSERT && conflictKey().isEmpty()) {
+                throw new ValidationException("destination.key: table " + table.quoted() + " has no primary key; give the upsert's key columns");
+            }
+            for (String k : r.key()) {
+                if (!table.columns().contains(k)) {
+                    throw new ValidationException("destination.key: '" + k + "' is not a column of " + table.quoted());
+                }
+            }
+        }
+
+        private List<String> conflictKey() {
+            return r.key().isEmpty() ? table.primaryKey() : r.key();
+        }
+
+        private String stageName() {
+            String base = table.name().length() > 40 ? table.name().substring(0, 40) : table.name();
+            return ident(table.schema()) + "." + ident(base + "__tidemark_replace");
+        }
+
+        @Override
+        public String begin() {
+            if (r.mode() != ImportMode.REPLACE) {
+                return null;
+            }
+            String stage = stageName();
+            try (Statement st = c.createStatement()) {
+                st.execute("DROP TABLE IF EXISTS " + stage);
+                st.execute("CREATE UNLOGGED TABLE " + stage + " (LIKE " + table.quoted() + " INCLUDING DEFAULTS)");
+                c.commit();
+                return stage;
+            } catch (SQLException e) {
+                rollback();
+                throw new ConnectionException("postgres import: creating the stage " + stage + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public long load(Manifest.Part part, PartCheck data, String stage) {
+            try {
+                String into = r.mode() == ImportMode.REPLACE ? stage : table.quoted();
+                long rows;
+                if (r.mode() == ImportMode.UPSERT) {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("CREATE TEMP TABLE tidemark_stage (LIKE " + table.quoted() + " INCLUDING DEFAULTS) ON COMMIT DROP");
+                    }
+                    rows = copyInto("tidemark_stage", data);
+                    List<String> cols = table.columns();
+                    String list = String.join(", ", cols.stream().map(PostgresBulk::ident).toList());
+                    List<String> key = conflictKey();
+                    List<String> rest = cols.stream().filter(k -> !key.contains(k)).toList();
+                    String action = rest.isEmpty() ? "DO NOTHING" : "DO UPDATE SET "
+                        + String.join(", ", rest.stream().map(k -> ident(k) + " = EXCLUDED." + ident(k)).toList());
+                    try (Statement st = c.createStatement()) {
+                        st.executeUpdate("INSERT INTO " + table.quoted() + " (" + list + ") SELECT " + list + " FROM tidemark_stage ON CONFLICT ("
+                            + String.join(", ", key.stream().map(PostgresBulk::ident).toList()) + ") " + action);
+                    }
+                } else {
+                    rows = copyInto(into, data);
+                }
+                data.verify(rows);
+                c.commit();
+                return rows;
+            } catch (SQLException | IOException e) {
+                rollback();
+                throw new ConnectionException("postgres import of " + part.file() + " into " + table.quoted() + ": " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                rollback();
+                throw e;
+            }
+        }
+
+        private long copyInto(String into, PartCheck data) throws SQLException, IOException {
+            if (manifest.format() == BulkFormat.CSV) {
+                byte[] header = CsvRow.readLine(data.records());
+                List<String> cols = CsvRow.fields(new String(header, StandardCharsets.UTF_8).stripTrailing());
+                for (String col : cols) {
+                    if (!table.columns().contains(col)) {
+                        throw new ValidationException("destination.table: column '" + col + "' of the data is not a column of " + table.quoted());
+                    }
+                }
+                return copy.copyIn("COPY " + into + " (" + String.join(", ", cols.stream().map(PostgresBulk::ident).toList())
+                    + ") FROM STDIN (FORMAT csv)", data.records(), 64 * 1024);
+            }
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE TEMP TABLE IF NOT EXISTS tidemark_ndjson (doc jsonb) ON COMMIT DROP");
+            }
+            long rows = copy.copyIn("COPY tidemark_ndjson FROM STDIN " + NDJSON_COPY, data.records(), 64 * 1024);
+            String list = String.join(", ", table.columns().stream().map(PostgresBulk::ident).toList());
+            try (Statement st = c.createStatement()) {
+                String fromRecord = String.join(", ", table.columns().stream().map(k -> "r." + ident(k)).toList());
+                st.executeUpdate("INSERT INTO " + into + " (" + list + ") SELECT " + fromRecord + " FROM tidemark_ndjson s, jsonb_populate_record(NULL::"
+                    + table.quoted() + ", s.doc) r");
+            }
+            return rows;
+        }
+
+        @Override
+        public void finish(String stage) {
+            if (r.mode() != ImportMode.REPLACE) {
+                return;
+            }
+            String list = String.join(", ", table.columns().stream().map(PostgresBulk::ident).toList());
+            try (Statement st = c.createStatement()) {
+                // readers keep seeing the old rows until this commits (MVCC); DELETE, unlike TRUNCATE, does not block them
+                st.executeUpdate("DELETE FROM " + table.quoted());
+                st.executeUpdate("INSERT INTO " + table.quoted() + " (" + list + ") SELECT " + list + " FROM " + stage);
+                st.execute("DROP TABLE " + stage);
+                c.commit();
+            } catch (SQLException e) {
+                rollback();
+                throw new ConnectionException("postgres import: swapping " + stage + " into " + table.quoted() + ": " + e.getMessage(), e);
+            }
+        }
+
+        private void rollback() {
+            try {
+                c.rollback();
+            } catch (SQLException e) {
+                // the original error is reported
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // closing
+            }
+        }
+    }
+}

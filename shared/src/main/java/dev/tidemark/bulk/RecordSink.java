@@ -1,0 +1,33 @@
+package dev.tidemark.bulk;
+
+/** A store's destination of a bulk import: the import mode's preparation, one part at a time, and the finish. */
+interface RecordSink extends AutoCloseable {
+
+    /**
+     * Prepares the destination before the first part: a replace creates its staging table, collection or index.
+     *
+     * @return the stage's name for a replace (kept in the continuation), otherwise {@code null}
+     */
+    String begin();
+
+    /**
+     * Loads one part. Where the store has transactions (PostgreSQL) the part is one transaction, committed only when its
+     * rows and SHA-256 match the manifest.
+     *
+     * @param part the part's manifest entry
+     * @param data the part's records, checked against the manifest as they are read
+     * @param stage the stage from {@link #begin()}, or {@code null}
+     * @return records written
+     */
+    long load(Manifest.Part part, PartCheck data, String stage);
+
+    /**
+     * Ends the import: a replace swaps the stage in.
+     *
+     * @param stage the stage from {@link #begin()}, or {@code null}
+     */
+    void finish(String stage);
+
+    @Override
+    void close();
+}

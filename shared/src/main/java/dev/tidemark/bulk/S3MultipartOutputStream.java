@@ -1,0 +1,145 @@
+package dev.tidemark.bulk;
+
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Streams one S3 object through a multipart upload (S3 API: CreateMultipartUpload, UploadPart, CompleteMultipartUpload),
+ * holding at most one chunk in memory. Counts the bytes and computes their SHA-256 on the way.
+ * {@link #close()} completes the upload; {@link #abort()} aborts it (S3 then keeps nothing, so no orphan upload is left).
+ * An upload of fewer bytes than one chunk is sent as a single part, which S3 allows for the last part.
+ */
+public final class S3MultipartOutputStream extends OutputStream {
+
+    /** S3's minimum size of every part but the last: 5 MiB. */
+    public static final int MIN_CHUNK = 5 * 1024 * 1024;
+
+    private final S3Client s3;
+    private final String bucket;
+    private final String key;
+    private final byte[] chunk;
+    private final MessageDigest sha256;
+    private final List<CompletedPart> completed = new ArrayList<>();
+    private String uploadId;
+    private int fill;
+    private long bytes;
+    private boolean closed;
+    private String digest;
+
+    /**
+     * @param s3 the client
+     * @param bucket the bucket
+     * @param key the object key
+     * @param chunkSize bytes per uploaded chunk, at least {@link #MIN_CHUNK}
+     */
+    public S3MultipartOutputStream(S3Client s3, String bucket, String key, int chunkSize) {
+        if (chunkSize < MIN_CHUNK) {
+            throw new IllegalArgumentException("chunkSize below S3's 5 MiB minimum: " + chunkSize);
+        }
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.key = key;
+        this.chunk = new byte[chunkSize];
+        try {
+            this.sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        ensureOpen();
+        sha256.update(b, off, len);
+        bytes += len;
+        while (len > 0) {
+            int n = Math.min(len, chunk.length - fill);
+            System.arraycopy(b, off, chunk, fill, n);
+            fill += n;
+            off += n;
+            len -= n;
+            if (fill == chunk.length) {
+                flushChunk();
+            }
+        }
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException("upload of s3://" + bucket + "/" + key + " is already closed");
+        }
+    }
+
+    private void flushChunk() {
+        if (uploadId == null) {
+            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+        }
+        int number = completed.size() + 1;
+        String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
+            RequestBody.fromInputStream(new java.io.ByteArrayInputStream(chunk, 0, fill), fill)).eTag();
+        completed.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+        fill = 0;
+    }
+
+    /** @return bytes written so far */
+    public long bytes() {
+        return bytes;
+    }
+
+    /** @return lowercase hex SHA-256 of everything written; only after {@link #close()} */
+    public String sha256() {
+        if (digest == null) {
+            throw new IllegalStateException("sha256 is known once the upload is closed");
+        }
+        return digest;
+    }
+
+    /** Completes the upload. On failure the upload is aborted and the error rethrown. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        try {
+            if (fill > 0 || completed.isEmpty()) {
+                flushChunk();
+            }
+            s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(completed)));
+            closed = true;
+            digest = HexFormat.of().formatHex(sha256.digest());
+        } catch (RuntimeException e) {
+            try {
+                abort();
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+    }
+
+    /** Aborts the upload, if one was started; nothing of it stays in S3. Safe to call more than once. */
+    public void abort() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (uploadId != null) {
+            String id = uploadId;
+            s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(id));
+        }
+    }
+}

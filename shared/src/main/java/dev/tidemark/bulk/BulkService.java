@@ -93,15 +93,12 @@ public final class BulkService {
         long t0 = System.nanoTime();
         S3Uri folder = r.destination();
         Continuation c = r.continuation();
-        Manifest manifest;
+        Manifest manifest = null;
         if (c == null) {
             if (exists(folder.key(Manifest.FILE)) || exists(folder.key(Manifest.PARTIAL_FILE))) {
                 throw new ValidationException("destination: " + folder + " already holds an export (" + Manifest.FILE + " or "
                     + Manifest.PARTIAL_FILE + "); choose another prefix or send its continuation");
             }
-            manifest = new Manifest(Manifest.FORMAT_VERSION, r.format(), r.compression(), new Manifest.Source(r.target().store(),
-                r.target().name(), r.source().name(), r.source().query(), r.source().projection(), r.source().key()), schemaVersion(r.target()),
-                java.util.List.of(), 0, 0, Instant.now(), null, TidemarkVersion.get());
             c = new Continuation(Continuation.EXPORT, 1, null, null);
         } else {
             manifest = readManifest(folder, Manifest.PARTIAL_FILE, "continuation");
@@ -112,29 +109,38 @@ public final class BulkService {
         }
         long records = 0;
         long bytes = 0;
-        int startParts = manifest.parts().size();
         JsonNode cursor = c.cursor();
         try (RecordSource source = openSource(r, cursor)) {
+            if (manifest == null) {
+                manifest = new Manifest(Manifest.FORMAT_VERSION, r.format(), r.compression(), new Manifest.Source(r.target().store(),
+                    r.target().name(), r.source().name(), r.source().query(), r.source().projection(), source.key()), schemaVersion(r.target()),
+                    java.util.List.of(), 0, 0, Instant.now(), null, TidemarkVersion.get());
+            }
+            int startParts = manifest.parts().size();
             byte[] header = source.header();
             byte[] record = source.next();
             while (record != null) {
                 int number = manifest.parts().size() + 1;
                 PartWriter part = new PartWriter(s3, folder, Manifest.partFile(number, r.format(), r.compression()), r.compression(), CHUNK, header);
                 Throttle throttle = new Throttle(r.throughput().maxRowsPerSecond());
+                boolean full = false;
                 try {
-                    while (record != null && part.storedBytes() < r.partSizeBytes()) {
+                    while (record != null && !full) {
                         part.write(record);
                         throttle.acquire(1);
                         if ((part.rows() & 1023) == 0 && budget.hardPassed() && manifest.parts().size() > startParts && source.resumable()) {
                             part.abort();
                             return stopped(r, manifest, cursor, records, bytes, t0, "the hard time limit came in part " + number);
                         }
-                        record = source.next();
+                        full = part.storedBytes() >= r.partSizeBytes();
+                        if (!full) {
+                            record = source.next();
+                        }
                     }
                 } catch (RuntimeException e) {
                     part.abort();
-                    throw failed(e, "export part " + number, manifest.parts().size() > startParts || c.part() > 1
-                        ? new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null) : null);
+                    throw failed(e, "export of part " + number, manifest.parts().isEmpty() ? null
+                        : new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null));
                 }
                 Manifest.Part done = part.finish();
                 cursor = source.cursor();
@@ -143,12 +149,16 @@ public final class BulkService {
                 bytes += done.bytes();
                 putJson(folder.key(Manifest.PARTIAL_FILE), manifest);
                 LOG.info("export {}: part {} with {} records, {} bytes", r.target().name(), done.file(), done.rows(), done.bytes());
-                if (record != null && budget.softPassed() && source.resumable()) {
-                    return stopped(r, manifest, cursor, records, bytes, t0, "time budget spent");
+                if (full) {
+                    if (budget.softPassed() && source.resumable()) {
+                        return stopped(r, manifest, cursor, records, bytes, t0, "time budget spent");
+                    }
+                    record = source.next();
                 }
             }
         } catch (RuntimeException e) {
-            throw failed(e, "export", manifest.parts().size() > 0 ? new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null) : null);
+            throw failed(e, "export", manifest == null || manifest.parts().isEmpty() ? null
+                : new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null));
         }
         manifest = manifest.finished(Instant.now());
         putJson(folder.key(Manifest.FILE), manifest);
@@ -165,8 +175,8 @@ public final class BulkService {
     }
 
     private static TidemarkException failed(RuntimeException e, String what, Continuation resume) {
-        if (e instanceof ValidationException || e instanceof ManifestMismatchException || e instanceof TransferFailedException) {
-            return (TidemarkException) e;
+        if (e instanceof TidemarkException t && !(e instanceof ConnectionException)) {
+            return t; // bad input, a lying manifest, a secret: nothing to resume
         }
         boolean retryable = !(e instanceof TidemarkException t) || t.retryable();
         return new TransferFailedException(what + " failed: " + e.getMessage(), resume == null ? null : resume.toString(), retryable, e);

@@ -181,6 +181,11 @@ final class ElasticBulk {
         }
 
         @Override
+        public List<String> key() {
+            return List.of("_shard_doc");
+        }
+
+        @Override
         public void close() {
             try {
                 if (exhausted && !page.hasNext()) {

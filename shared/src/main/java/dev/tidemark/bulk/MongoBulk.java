@@ -153,6 +153,11 @@ final class MongoBulk {
         }
 
         @Override
+        public List<String> key() {
+            return List.of("_id");
+        }
+
+        @Override
         public void close() {
             try {
                 cursor.close();

@@ -243,6 +243,11 @@ final class PostgresBulk {
         }
 
         @Override
+        public List<String> key() {
+            return key;
+        }
+
+        @Override
         public JsonNode cursor() {
             if (key.isEmpty() || last == null) {
                 return null;

@@ -19,6 +19,9 @@ interface RecordSource extends AutoCloseable {
      */
     JsonNode cursor();
 
+    /** @return the columns or fields records are ordered and resumed by; empty when not resumable */
+    java.util.List<String> key();
+
     /** @return whether {@link #cursor()} can resume this source */
     boolean resumable();
 

@@ -139,8 +139,8 @@ final class ElasticBulk {
             if (after != null) {
                 body.set("search_after", after);
             }
-            ElasticClient.Reply reply = send(client, "POST", "/_search?filter_path=pit_id,hits.hits._id,hits.hits._source,hits.hits.sort",
-                body.toString());
+            // no filter_path: filtering makes Elasticsearch re-parse _source, and decimals lose digits beyond a double's
+            ElasticClient.Reply reply = send(client, "POST", "/_search", body.toString());
             if (reply.status() == 404 || reply.error().contains("search_context_missing") || reply.error().contains("No search context")) {
                 throw new ValidationException("continuation.cursor: the point in time has expired (kept alive " + KEEP_ALIVE
                     + " between invocations); start the export over");

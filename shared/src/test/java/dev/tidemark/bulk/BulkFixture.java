@@ -38,6 +38,8 @@ final class BulkFixture {
     final String pgDatabase;
     final String mongoDatabase;
     final Map<String, String> env;
+    /** Connection secrets by id; a test may add {@code throttled-secret}. */
+    final Map<String, String> secrets = new java.util.concurrent.ConcurrentHashMap<>();
 
     BulkFixture(PostgresServer pg, MongoServer mongo, ElasticsearchServer es, S3Server s3server) {
         pgDatabase = TestServers.unique("bulk");
@@ -60,12 +62,13 @@ final class BulkFixture {
         List<TargetConfig> targets = new ArrayList<>(List.of(
             new TargetConfig("pg", Store.POSTGRES, "pg-secret", location, null),
             new TargetConfig("docs", Store.MONGODB, "mongo-secret", location, null),
-            new TargetConfig("search", Store.ELASTICSEARCH, "es-secret", location, null)));
+            new TargetConfig("search", Store.ELASTICSEARCH, "es-secret", location, null),
+            new TargetConfig("throttled", Store.ELASTICSEARCH, "throttled-secret", location, null)));
         TidemarkConfig config = new TidemarkConfig(targets, 5, 60, 300, Placeholders.NONE);
-        Map<String, String> secrets = Map.of(
+        secrets.putAll(Map.of(
             "pg-secret", "{\"host\":\"127.0.0.1\",\"port\":" + pg.port() + ",\"username\":\"postgres\",\"password\":\"trust\",\"dbname\":\"" + pgDatabase + "\"}",
             "mongo-secret", "{\"uri\":\"" + mongo.uri() + "/" + mongoDatabase + "\"}",
-            "es-secret", "{\"url\":\"" + (es == null ? "http://127.0.0.1:1" : es.url()) + "\"}");
+            "es-secret", "{\"url\":\"" + (es == null ? "http://127.0.0.1:1" : es.url()) + "\"}"));
         service = new BulkService(new EngineFactory(config, secrets::get, new LocationReader(() -> s3)), s3, BUCKET);
     }
 

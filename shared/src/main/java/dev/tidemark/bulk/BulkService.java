@@ -78,6 +78,19 @@ public final class BulkService {
      * @param result what this invocation did
      */
     public record BulkOutcome(boolean done, Continuation continuation, BulkResult result) {
+
+        /**
+         * @param event the invocation's event
+         * @return the function's output: the event with {@code continuation}, {@code done} and {@code result} set, ready to
+         *         be sent again as it is (the state machines loop on {@code done})
+         */
+        public com.fasterxml.jackson.databind.node.ObjectNode nextEvent(JsonNode event) {
+            com.fasterxml.jackson.databind.node.ObjectNode out = ((com.fasterxml.jackson.databind.node.ObjectNode) event).deepCopy();
+            out.set("continuation", Json.MAPPER.valueToTree(continuation));
+            out.put("done", done);
+            out.set("result", Json.MAPPER.valueToTree(result));
+            return out;
+        }
     }
 
     // ------------------------------------------------------------------ export
@@ -102,10 +115,12 @@ public final class BulkService {
             c = new Continuation(Continuation.EXPORT, 1, null, null);
         } else {
             manifest = readManifest(folder, Manifest.PARTIAL_FILE, "continuation");
-            if (manifest.parts().size() != c.part() - 1) {
+            if (manifest.parts().size() < c.part() - 1) {
                 throw new ValidationException("continuation.part: " + c.part() + " does not follow the " + manifest.parts().size()
                     + " part(s) of " + folder + Manifest.PARTIAL_FILE);
             }
+            // an older token (a retried invocation): the parts after it are written again, byte for byte
+            manifest = manifest.upTo(c.part() - 1);
         }
         long records = 0;
         long bytes = 0;

@@ -83,6 +83,16 @@ public record Manifest(int formatVersion, BulkFormat format, Compression compres
             totalBytes + part.bytes(), startedAt, finishedAt, tidemarkVersion);
     }
 
+    /**
+     * @param count how many parts to keep
+     * @return this manifest with its first {@code count} parts and the totals of those
+     */
+    public Manifest upTo(int count) {
+        List<Part> kept = parts.subList(0, count);
+        return new Manifest(formatVersion, format, compression, source, sourceSchemaVersion, kept, kept.stream().mapToLong(Part::rows).sum(),
+            kept.stream().mapToLong(Part::bytes).sum(), startedAt, finishedAt, tidemarkVersion);
+    }
+
     /** @param at the finish time @return this manifest marked finished */
     public Manifest finished(Instant at) {
         return new Manifest(formatVersion, format, compression, source, sourceSchemaVersion, parts, totalRows, totalBytes, startedAt, at,

@@ -260,7 +260,8 @@ final class MongoBulk {
                 return;
             }
             try {
-                if (r.mode() == ImportMode.UPSERT) {
+                // a replace loads its stage by _id too, so a part loaded again after a crash does not fail on duplicates
+                if (r.mode() != ImportMode.INSERT) {
                     List<WriteModel<BsonDocument>> models = new ArrayList<>(batch.size());
                     for (BsonDocument d : batch) {
                         if (!d.containsKey("_id")) {

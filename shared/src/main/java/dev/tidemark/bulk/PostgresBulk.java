@@ -336,7 +336,7 @@ final class PostgresBulk {
             String stage = stageName();
             try (Statement st = c.createStatement()) {
                 st.execute("DROP TABLE IF EXISTS " + stage);
-                st.execute("CREATE UNLOGGED TABLE " + stage + " (LIKE " + table.quoted() + " INCLUDING DEFAULTS)");
+                st.execute("CREATE UNLOGGED TABLE " + stage + " (LIKE " + table.quoted() + " INCLUDING DEFAULTS INCLUDING INDEXES)");
                 c.commit();
                 return stage;
             } catch (SQLException e) {
@@ -350,7 +350,8 @@ final class PostgresBulk {
             try {
                 String into = r.mode() == ImportMode.REPLACE ? stage : table.quoted();
                 long rows;
-                if (r.mode() == ImportMode.UPSERT) {
+                // a replace loads its stage by key too, so a part loaded again after a crash does not double its rows
+                if (r.mode() == ImportMode.UPSERT || r.mode() == ImportMode.REPLACE && !conflictKey().isEmpty()) {
                     try (Statement st = c.createStatement()) {
                         st.execute("CREATE TEMP TABLE tidemark_stage (LIKE " + table.quoted() + " INCLUDING DEFAULTS) ON COMMIT DROP");
                     }
@@ -362,7 +363,7 @@ final class PostgresBulk {
                     String action = rest.isEmpty() ? "DO NOTHING" : "DO UPDATE SET "
                         + String.join(", ", rest.stream().map(k -> ident(k) + " = EXCLUDED." + ident(k)).toList());
                     try (Statement st = c.createStatement()) {
-                        st.executeUpdate("INSERT INTO " + table.quoted() + " (" + list + ") SELECT " + list + " FROM tidemark_stage ON CONFLICT ("
+                        st.executeUpdate("INSERT INTO " + into + " (" + list + ") SELECT " + list + " FROM tidemark_stage ON CONFLICT ("
                             + String.join(", ", key.stream().map(PostgresBulk::ident).toList()) + ") " + action);
                     }
                 } else {

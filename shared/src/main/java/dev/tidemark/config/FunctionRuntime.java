@@ -46,6 +46,22 @@ public final class FunctionRuntime {
     }
 
     /**
+     * @return the bulk export/import service over the configured targets and the bulk bucket {@code TIDEMARK_BULK_BUCKET}
+     * @throws dev.tidemark.error.ValidationException when the configuration is invalid
+     */
+    public dev.tidemark.bulk.BulkService bulk() {
+        return new dev.tidemark.bulk.BulkService(engines(), s3(), env.get("TIDEMARK_BULK_BUCKET"));
+    }
+
+    /**
+     * @return {@code TIDEMARK_BULK_MARGIN_SECONDS}: seconds of an invocation kept free for finishing the part in hand
+     *         and answering (default 60)
+     */
+    public int bulkMarginSeconds() {
+        return TidemarkConfig.intSetting(env, "TIDEMARK_BULK_MARGIN_SECONDS", 60);
+    }
+
+    /**
      * @return engines for the configured targets
      * @throws dev.tidemark.error.ValidationException when the configuration is invalid
      */

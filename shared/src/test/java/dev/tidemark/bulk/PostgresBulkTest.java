@@ -123,6 +123,30 @@ class PostgresBulkTest {
     }
 
     @Test
+    void aRetriedInvocationWithAnOlderTokenWritesTheSameExportAndLoadsNoRowTwice() throws SQLException {
+        addManyRows();
+        String whole = BulkFixture.folder();
+        String retried = BulkFixture.folder();
+        f.exportAll(export(whole, "csv", ", \"partSizeMb\": 1"), Budget.unlimited());
+        ObjectNode event = export(retried, "csv", ", \"partSizeMb\": 1");
+        BulkService.BulkOutcome first = f.service.export(f.service.exportRequest(event), BulkFixture.tiny());
+        event.set("continuation", dev.tidemark.json.Json.MAPPER.valueToTree(first.continuation()));
+        f.service.export(f.service.exportRequest(event), BulkFixture.tiny());
+        f.service.export(f.service.exportRequest(event), BulkFixture.tiny()); // the same token again, as a retry sends it
+        f.exportAll(event, BulkFixture.tiny());
+        assertThat(f.manifest(retried).path("parts")).isEqualTo(f.manifest(whole).path("parts"));
+
+        ObjectNode load = importInto(retried, "items_copy", "replace");
+        load.set("continuation", BulkFixture.event("{\"phase\": \"load\", \"part\": 1}"));
+        BulkService.BulkOutcome one = f.service.importData(f.service.importRequest(load), BulkFixture.tiny());
+        load.set("continuation", dev.tidemark.json.Json.MAPPER.valueToTree(one.continuation()));
+        BulkService.BulkOutcome two = f.service.importData(f.service.importRequest(load), BulkFixture.tiny());
+        assertThat(two.continuation().part()).isEqualTo(3);
+        f.importAll(load, Budget.unlimited()); // part 2 again, then the rest
+        assertThat(checksums("items_copy")).isEqualTo(checksums("items"));
+    }
+
+    @Test
     void upsertUpdatesExistingKeysAndInsertsTheRest() throws SQLException {
         String folder = BulkFixture.folder();
         f.exportAll(export(folder, "csv", ""), Budget.unlimited());

@@ -26,8 +26,11 @@ public final class LocalMain implements Callable<Integer> {
     @Option(names = "--fresh", description = "Delete the local data first (start from empty stores).")
     boolean fresh;
 
-    @Option(names = "--event", description = "Rollout input (default: events/rollout.json).")
+    @Option(names = "--event", description = "Execution input (default: events/rollout.json).")
     Path event;
+
+    @Option(names = "--state-machine", description = "Which state machine to run: rollout (default), bulk-export or bulk-import.")
+    String stateMachine = "rollout";
 
     @Option(names = "--migrations", description = "Migrations laid out like examples/ (default: examples).")
     Path migrations;
@@ -64,6 +67,16 @@ public final class LocalMain implements Callable<Integer> {
             console.println("--migrations: no such directory: " + migrationsDir);
             return 2;
         }
+        String logicalId = switch (stateMachine) {
+            case "rollout" -> "RolloutStateMachine";
+            case "bulk-export" -> "BulkExportStateMachine";
+            case "bulk-import" -> "BulkImportStateMachine";
+            default -> null;
+        };
+        if (logicalId == null) {
+            console.println("--state-machine: '" + stateMachine + "' is not one of rollout, bulk-export, bulk-import");
+            return 2;
+        }
         Path dataDir = (data == null ? root.resolve(".tidemark-local") : data).toAbsolutePath();
         if (fresh) {
             LocalStack.deleteData(dataDir);
@@ -76,7 +89,15 @@ public final class LocalMain implements Callable<Integer> {
         System.setErr(logStream);
         long t0 = System.nanoTime();
         try (LocalRollout rollout = LocalRollout.start(root, dataDir, migrationsDir, Map.of(), console)) {
-            StateMachineRunner.Execution execution = rollout.rollout(eventFile, null, console);
+            StateMachineRunner.Execution execution = rollout.execute(logicalId, eventFile, null, console);
+            if (!logicalId.equals("RolloutStateMachine")) {
+                var result = execution.report().path("output").path("result");
+                console.printf("  %s %s: %d part(s), %d record(s), %s%n", result.path("operation").asText(), result.path("location").asText(),
+                    result.path("partsDone").asInt(), result.path("totalRecords").asLong(), result.path("phase").asText());
+                console.printf("%s in %d ms (function logs: %s)%n", execution.succeeded() ? stateMachine + " succeeded" : stateMachine + " FAILED",
+                    (System.nanoTime() - t0) / 1_000_000, root.relativize(log));
+                return execution.succeeded() ? 0 : 1;
+            }
             for (var t : execution.report().path("output").path("targets")) {
                 console.printf("  %-14s %-10s %s -> %s: %s, %d migration(s) applied%n", t.path("store").asText(), t.path("target").asText(),
                     t.path("versionBefore").asText("(empty)"), t.path("versionAfter").asText("(empty)"), t.path("status").asText(),

@@ -60,9 +60,25 @@ public final class LocalRollout implements AutoCloseable {
      * @return how it ended
      */
     public StateMachineRunner.Execution rollout(Path input, Integer retryIntervalMs, PrintStream out) {
-        out.println("running statemachines/rollout.asl.json on " + repo.relativize(input.toAbsolutePath()));
-        return new StateMachineRunner(repo).run(repo.resolve("statemachines/rollout.asl.json"),
-            StateMachineRunner.substitutions(template, "RolloutStateMachine"), input, endpoint.url(), retryIntervalMs, out);
+        return execute("RolloutStateMachine", input, retryIntervalMs, out);
+    }
+
+    /**
+     * Runs one of template.yaml's state machines.
+     *
+     * @param stateMachine its logical id, e.g. {@code BulkExportStateMachine}
+     * @param input the input file
+     * @param retryIntervalMs override of Retry intervals, or {@code null}
+     * @param out where states and the result are printed
+     * @return how it ended
+     * @throws IllegalArgumentException when the template has no such state machine
+     */
+    public StateMachineRunner.Execution execute(String stateMachine, Path input, Integer retryIntervalMs, PrintStream out) {
+        SamTemplate.StateMachine sm = template.stateMachines().stream().filter(s -> s.logicalId().equals(stateMachine)).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("template.yaml has no state machine " + stateMachine));
+        out.println("running " + sm.definitionUri() + " on " + repo.relativize(input.toAbsolutePath()));
+        return new StateMachineRunner(repo).run(repo.resolve(sm.definitionUri()), StateMachineRunner.substitutions(template, stateMachine), input,
+            endpoint.url(), retryIntervalMs, out);
     }
 
     /**

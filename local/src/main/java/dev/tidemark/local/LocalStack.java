@@ -37,6 +37,8 @@ public final class LocalStack implements AutoCloseable {
 
     /** Bucket the migrations are uploaded to. */
     public static final String BUCKET = "tidemark-migrations";
+    /** Bucket bulk exports are written to and imports read from ({@code TIDEMARK_BULK_BUCKET}). */
+    public static final String BULK_BUCKET = "tidemark-bulk";
     /** Target names, as in template.yaml's defaults. */
     public static final String POSTGRES_TARGET = "app-db";
     /** MongoDB target name. */
@@ -76,6 +78,9 @@ public final class LocalStack implements AutoCloseable {
             try (S3Client s3 = stack.s3Client()) {
                 if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BUCKET))) {
                     s3.createBucket(b -> b.bucket(BUCKET));
+                }
+                if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BULK_BUCKET))) {
+                    s3.createBucket(b -> b.bucket(BULK_BUCKET));
                 }
             }
             return stack;
@@ -221,6 +226,8 @@ public final class LocalStack implements AutoCloseable {
             target(POSTGRES_TARGET, "postgres"), target(MONGO_TARGET, "mongodb"), target(ELASTIC_TARGET, "elasticsearch")) + "]");
         env.put("TIDEMARK_LOCK_WAIT_SECONDS", "30");
         env.put("TIDEMARK_LEASE_SECONDS", "60");
+        env.put("TIDEMARK_BULK_BUCKET", BULK_BUCKET);
+        env.put("TIDEMARK_BULK_MARGIN_SECONDS", "60");
         env.put("POWERTOOLS_SERVICE_NAME", "tidemark");
         env.put("POWERTOOLS_METRICS_NAMESPACE", "Tidemark");
         return env;

@@ -53,7 +53,8 @@ class TemplateAndStateMachinesTest {
     @Test
     void everyFunctionHandlerIsAStreamHandlerWithAnEnvironmentConstructor() throws Exception {
         List<SamTemplate.Function> functions = SamTemplate.read(REPO.resolve("template.yaml")).functions();
-        assertThat(functions).extracting(SamTemplate.Function::logicalId).containsExactly("UpgradeFunction", "RollbackFunction", "HealthCheckFunction");
+        assertThat(functions).extracting(SamTemplate.Function::logicalId).containsExactly("UpgradeFunction", "RollbackFunction", "HealthCheckFunction",
+            "BulkExportFunction", "BulkImportFunction");
         for (SamTemplate.Function f : functions) {
             Class<?> type = Class.forName(f.handlerClass());
             assertThat(RequestStreamHandler.class).isAssignableFrom(type);
@@ -66,12 +67,16 @@ class TemplateAndStateMachinesTest {
     @Test
     void everySubstitutionOfTheRolloutNamesATemplateFunctionAndEveryPlaceholderIsSubstituted() throws Exception {
         SamTemplate template = SamTemplate.read(REPO.resolve("template.yaml"));
-        var subs = template.stateMachines().getFirst().substitutions();
         List<String> functions = template.functions().stream().map(SamTemplate.Function::logicalId).toList();
-        assertThat(subs.values()).allMatch(functions::contains);
-        String asl = Files.readString(REPO.resolve("statemachines/rollout.asl.json"));
-        var placeholders = java.util.regex.Pattern.compile("\\$\\{([A-Za-z0-9]+)}").matcher(asl).results().map(m -> m.group(1)).toList();
-        assertThat(placeholders).isNotEmpty().allMatch(subs::containsKey);
+        assertThat(template.stateMachines()).extracting(SamTemplate.StateMachine::logicalId)
+            .containsExactlyInAnyOrder("RolloutStateMachine", "BulkExportStateMachine", "BulkImportStateMachine");
+        for (SamTemplate.StateMachine sm : template.stateMachines()) {
+            var subs = sm.substitutions();
+            assertThat(subs.values()).allMatch(functions::contains);
+            String asl = Files.readString(REPO.resolve(sm.definitionUri()));
+            var placeholders = java.util.regex.Pattern.compile("\\$\\{([A-Za-z0-9]+)}").matcher(asl).results().map(m -> m.group(1)).toList();
+            assertThat(placeholders).as(sm.definitionUri()).isNotEmpty().allMatch(subs::containsKey);
+        }
     }
 
     @Test

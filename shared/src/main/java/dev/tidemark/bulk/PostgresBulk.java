@@ -20,7 +20,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -135,13 +134,10 @@ final class PostgresBulk {
             }
             // columns and types of the result; this also reports a bad query before anything is written
             List<String> names = new ArrayList<>();
-            List<String> types = new ArrayList<>();
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(base + " LIMIT 0")) {
                 ResultSetMetaData md = rs.getMetaData();
                 for (int i = 1; i <= md.getColumnCount(); i++) {
                     names.add(md.getColumnLabel(i));
-                    String type = md.getColumnTypeName(i);
-                    types.add(type.equals(type.toLowerCase(Locale.ROOT)) ? type : ident(type));
                 }
             } catch (SQLException e) {
                 c.rollback();
@@ -162,8 +158,8 @@ final class PostgresBulk {
                 }
                 select.append(" WHERE (").append(String.join(", ", key.stream().map(PostgresBulk::ident).toList())).append(") > (");
                 for (int i = 0; i < key.size(); i++) {
-                    select.append(i == 0 ? "" : ", ").append(literal(cursor.get(i).asText())).append("::")
-                        .append(types.get(names.indexOf(key.get(i))));
+                    // an untyped literal takes the column's type (pgjdbc names identity columns' types "bigserial", which is no type)
+                    select.append(i == 0 ? "" : ", ").append(literal(cursor.get(i).asText()));
                 }
                 select.append(")");
             }
@@ -363,7 +359,7 @@ final class PostgresBulk {
                     String action = rest.isEmpty() ? "DO NOTHING" : "DO UPDATE SET "
                         + String.join(", ", rest.stream().map(k -> ident(k) + " = EXCLUDED." + ident(k)).toList());
                     try (Statement st = c.createStatement()) {
-                        st.executeUpdate("INSERT INTO " + into + " (" + list + ") SELECT " + list + " FROM tidemark_stage ON CONFLICT ("
+                        st.executeUpdate("INSERT INTO " + into + " (" + list + ") OVERRIDING SYSTEM VALUE SELECT " + list + " FROM tidemark_stage ON CONFLICT ("
                             + String.join(", ", key.stream().map(PostgresBulk::ident).toList()) + ") " + action);
                     }
                 } else {
@@ -400,7 +396,7 @@ final class PostgresBulk {
             String list = String.join(", ", table.columns().stream().map(PostgresBulk::ident).toList());
             try (Statement st = c.createStatement()) {
                 String fromRecord = String.join(", ", table.columns().stream().map(k -> "r." + ident(k)).toList());
-                st.executeUpdate("INSERT INTO " + into + " (" + list + ") SELECT " + fromRecord + " FROM tidemark_ndjson s, jsonb_populate_record(NULL::"
+                st.executeUpdate("INSERT INTO " + into + " (" + list + ") OVERRIDING SYSTEM VALUE SELECT " + fromRecord + " FROM tidemark_ndjson s, jsonb_populate_record(NULL::"
                     + table.quoted() + ", s.doc) r");
             }
             return rows;
@@ -408,14 +404,45 @@ final class PostgresBulk {
 
         @Override
         public void finish(String stage) {
-            if (r.mode() != ImportMode.REPLACE) {
-                return;
+            if (r.mode() == ImportMode.REPLACE) {
+                swap(stage);
             }
+            advanceSequences();
+        }
+
+        /** Moves identity and serial sequences past the imported keys, as pg_dump's setval does. */
+        private void advanceSequences() {
+            try {
+                for (String col : table.columns()) {
+                    String seq;
+                    try (PreparedStatement ps = c.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
+                        ps.setString(1, table.quoted());
+                        ps.setString(2, col);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            seq = rs.getString(1);
+                        }
+                    }
+                    if (seq != null) {
+                        try (Statement st = c.createStatement()) {
+                            st.execute("SELECT setval(" + literal(seq) + ", m) FROM (SELECT max(" + ident(col) + ") AS m FROM " + table.quoted()
+                                + ") x WHERE m IS NOT NULL AND m > (SELECT last_value FROM " + seq + ")");
+                        }
+                    }
+                }
+                c.commit();
+            } catch (SQLException e) {
+                rollback();
+                throw new ConnectionException("postgres import: advancing the sequences of " + table.quoted() + ": " + e.getMessage(), e);
+            }
+        }
+
+        private void swap(String stage) {
             String list = String.join(", ", table.columns().stream().map(PostgresBulk::ident).toList());
             try (Statement st = c.createStatement()) {
                 // readers keep seeing the old rows until this commits (MVCC); DELETE, unlike TRUNCATE, does not block them
                 st.executeUpdate("DELETE FROM " + table.quoted());
-                st.executeUpdate("INSERT INTO " + table.quoted() + " (" + list + ") SELECT " + list + " FROM " + stage);
+                st.executeUpdate("INSERT INTO " + table.quoted() + " (" + list + ") OVERRIDING SYSTEM VALUE SELECT " + list + " FROM " + stage);
                 st.execute("DROP TABLE " + stage);
                 c.commit();
             } catch (SQLException e) {

@@ -147,6 +147,26 @@ class PostgresBulkTest {
     }
 
     @Test
+    void anExportOfATableFourTimesTheHeapSucceedsInA64MegabyteHeap(S3Server s3) throws Exception {
+        sql("CREATE TABLE wide (id bigint PRIMARY KEY, a text, b text)");
+        sql("INSERT INTO wide SELECT i, repeat(md5(i::text), 4), repeat(md5((i * 7)::text), 4) FROM generate_series(1, 900000) i");
+        long tableBytes;
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_table_size('wide')")) {
+            rs.next();
+            tableBytes = rs.getLong(1);
+        }
+        assertThat(tableBytes).isGreaterThan(4L * 64 * 1024 * 1024);
+        String folder = BulkFixture.folder();
+        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
+            "-cp", System.getProperty("java.class.path"), SmallHeapExport.class.getName(), String.valueOf(pg.port()), f.pgDatabase, s3.endpoint(),
+            BulkFixture.BUCKET, folder, "wide", "csv").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("rows=900000").contains("done=true");
+        assertThat(f.manifest(folder).path("totalRows").asLong()).isEqualTo(900000);
+    }
+
+    @Test
     void upsertUpdatesExistingKeysAndInsertsTheRest() throws SQLException {
         String folder = BulkFixture.folder();
         f.exportAll(export(folder, "csv", ""), Budget.unlimited());

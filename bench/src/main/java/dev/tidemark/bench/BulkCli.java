@@ -1,0 +1,45 @@
+package dev.tidemark.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tidemark.bulk.Budget;
+import dev.tidemark.bulk.BulkService;
+import dev.tidemark.config.AwsClients;
+import dev.tidemark.config.TargetConfig;
+import dev.tidemark.config.TidemarkConfig;
+import dev.tidemark.engine.EngineFactory;
+import dev.tidemark.json.Json;
+import dev.tidemark.location.LocationReader;
+import dev.tidemark.migration.Placeholders;
+import dev.tidemark.migration.Store;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One Tidemark bulk export or import in its own JVM, as a Lambda invocation would run it, so that its time and peak
+ * RSS can be measured from outside. Arguments: {@code export|import}, store, connection secret JSON, S3 endpoint,
+ * bucket, event JSON (target {@code t}).
+ */
+public final class BulkCli {
+
+    private BulkCli() {
+    }
+
+    /** @param args operation, store, secret, S3 endpoint, bucket, event */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> env = Map.of("AWS_ENDPOINT_URL_S3", args[3], "AWS_ACCESS_KEY_ID", "tidemark-local", "AWS_SECRET_ACCESS_KEY",
+            "tidemark-local-secret", "AWS_REGION", "us-east-1", "AWS_REQUEST_CHECKSUM_CALCULATION", "when_required",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required");
+        S3Client s3 = new AwsClients(env).s3();
+        String location = "filesystem:" + Files.createTempDirectory("tidemark-empty");
+        TidemarkConfig config = new TidemarkConfig(List.of(new TargetConfig("t", Store.of(args[1]), "t", location, null)), 5, 60, 300,
+            Placeholders.NONE);
+        BulkService service = new BulkService(new EngineFactory(config, id -> args[2], new LocationReader(() -> s3)), s3, args[4]);
+        ObjectNode event = (ObjectNode) Json.MAPPER.readTree(args[5]);
+        BulkService.BulkOutcome o = args[0].equals("export") ? service.export(service.exportRequest(event), Budget.unlimited())
+            : service.importData(service.importRequest(event), Budget.unlimited());
+        System.out.println("records=" + o.result().totalRecords() + " bytes=" + o.result().bytes() + " done=" + o.done());
+    }
+}

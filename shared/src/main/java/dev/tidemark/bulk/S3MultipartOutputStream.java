@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * Streams one S3 object through a multipart upload (S3 API: CreateMultipartUpload, UploadPart, CompleteMultipartUpload),
- * holding at most one chunk in memory. Counts the bytes and computes their SHA-256 on the way.
+ * holding at most two chunks in memory: one being filled while the previous one is uploaded on a background thread. Counts the bytes and computes their SHA-256 on the way.
  * {@link #close()} completes the upload; {@link #abort()} aborts it (S3 then keeps nothing, so no orphan upload is left).
  * An upload of fewer bytes than one chunk is sent as a single part, which S3 allows for the last part.
  */
@@ -26,7 +26,10 @@ public final class S3MultipartOutputStream extends OutputStream {
     private final S3Client s3;
     private final String bucket;
     private final String key;
-    private final byte[] chunk;
+    private byte[] chunk;
+    private byte[] uploading;
+    private java.util.concurrent.Future<CompletedPart> inFlight;
+    private java.util.concurrent.ExecutorService uploader;
     private final MessageDigest sha256;
     private final List<CompletedPart> completed = new ArrayList<>();
     private String uploadId;
@@ -87,12 +90,41 @@ public final class S3MultipartOutputStream extends OutputStream {
     private void flushChunk() {
         if (uploadId == null) {
             uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+            uploader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "s3-upload");
+                t.setDaemon(true);
+                return t;
+            });
         }
+        awaitInFlight();
         int number = completed.size() + 1;
-        String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number),
-            RequestBody.fromInputStream(new java.io.ByteArrayInputStream(chunk, 0, fill), fill)).eTag();
-        completed.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+        byte[] buffer = chunk;
+        int length = fill;
+        String id = uploadId;
+        inFlight = uploader.submit(() -> {
+            String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(id).partNumber(number),
+                RequestBody.fromInputStream(new java.io.ByteArrayInputStream(buffer, 0, length), length)).eTag();
+            return CompletedPart.builder().partNumber(number).eTag(etag).build();
+        });
+        chunk = uploading != null ? uploading : new byte[buffer.length];
+        uploading = buffer;
         fill = 0;
+    }
+
+    private void awaitInFlight() {
+        if (inFlight == null) {
+            return;
+        }
+        try {
+            completed.add(inFlight.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while uploading s3://" + bucket + "/" + key, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } finally {
+            inFlight = null;
+        }
     }
 
     /** @return bytes written so far */
@@ -115,9 +147,11 @@ public final class S3MultipartOutputStream extends OutputStream {
             return;
         }
         try {
-            if (fill > 0 || completed.isEmpty()) {
+            if (fill > 0 || completed.isEmpty() && inFlight == null) {
                 flushChunk();
             }
+            awaitInFlight();
+            uploader.shutdown();
             s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(completed)));
             closed = true;
             digest = HexFormat.of().formatHex(sha256.digest());
@@ -137,6 +171,18 @@ public final class S3MultipartOutputStream extends OutputStream {
             return;
         }
         closed = true;
+        if (inFlight != null) {
+            inFlight.cancel(false);
+            try {
+                inFlight.get();
+            } catch (Exception e) {
+                // the upload is aborted next; the part's own error is not the one to report
+            }
+            inFlight = null;
+        }
+        if (uploader != null) {
+            uploader.shutdown();
+        }
         if (uploadId != null) {
             String id = uploadId;
             s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(id));

@@ -98,6 +98,52 @@ public final class BulkTransfer {
         System.out.printf("%-46s Tidemark %7.2f s   %-22s %7.2f s   ratio %5.2fx%n", what, ours, theirName, theirs, theirs / ours);
     }
 
+    /**
+     * An HTTP front for the embedded node, which has no {@code GET /} (elasticdump reads the version there): answers
+     * that one request and forwards every other. Both tools go through it, so both pay the same extra hop.
+     */
+    private static com.sun.net.httpserver.HttpServer front(String es) throws IOException {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 64);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.createContext("/", exchange -> {
+            byte[] answer;
+            int status;
+            String type = "application/json";
+            if (exchange.getRequestMethod().equals("GET") && exchange.getRequestURI().getPath().equals("/")) {
+                status = 200;
+                answer = "{\"name\":\"embedded\",\"version\":{\"number\":\"8.19.21\",\"lucene_version\":\"9.12.2\"},\"tagline\":\"You Know, for Search\"}"
+                    .getBytes(StandardCharsets.UTF_8);
+            } else {
+                byte[] body = exchange.getRequestBody().readAllBytes();
+                var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(es + exchange.getRequestURI())).method(exchange.getRequestMethod(),
+                    body.length == 0 ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
+                String ct = exchange.getRequestHeaders().getFirst("Content-Type");
+                if (ct != null) {
+                    b.header("Content-Type", ct);
+                }
+                try {
+                    var r = http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                    status = r.statusCode();
+                    answer = r.body();
+                    type = r.headers().firstValue("Content-Type").orElse(type);
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+            }
+            exchange.getResponseHeaders().add("Content-Type", type);
+            boolean head = exchange.getRequestMethod().equals("HEAD");
+            exchange.sendResponseHeaders(status, head || answer.length == 0 ? -1 : answer.length);
+            try (var out = exchange.getResponseBody()) {
+                if (!head) {
+                    out.write(answer);
+                }
+            }
+        });
+        server.start();
+        return server;
+    }
+
     /** @param args scale, documents */
     public static void main(String[] args) throws Exception {
         int scale = args.length > 0 ? Integer.parseInt(args[0]) : 10;
@@ -164,17 +210,19 @@ public final class BulkTransfer {
                 client.send("PUT", "/" + index + "-ours/", "{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}");
                 client.send("PUT", "/" + index + "-dump/", "{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}");
             }
-            String esSecret = "{\"url\":\"" + es.url() + "\"}";
+            com.sun.net.httpserver.HttpServer front = front(es.url());
+            String url = "http://127.0.0.1:" + front.getAddress().getPort();
+            String esSecret = "{\"url\":\"" + url + "\"}";
             Run esOurs = tidemark("export", "elasticsearch", esSecret, "{\"target\": \"t\", \"source\": {\"index\": \"" + index + "\"}, "
                 + "\"destination\": \"s3://" + BUCKET + "/es-ours/\", \"batchSize\": 5000}");
             Path dump = work.resolve("dump.ndjson");
-            Run esDump = run(List.of(elasticdump, "--input=" + es.url() + "/" + index, "--output=" + dump, "--type=data", "--limit=5000",
+            Run esDump = run(List.of(elasticdump, "--input=" + url + "/" + index, "--output=" + dump, "--type=data", "--limit=5000",
                 "--quiet"), Map.of());
             System.out.printf("%nElasticsearch: %d documents%n", docs);
             print("Elasticsearch export (to S3, gzip)", esOurs.seconds(), esDump.seconds(), "elasticdump (to file)");
             Run esOursIn = tidemark("import", "elasticsearch", esSecret, "{\"target\": \"t\", \"source\": \"s3://" + BUCKET + "/es-ours/\", "
                 + "\"destination\": {\"index\": \"" + index + "-ours\"}, \"mode\": \"upsert\", \"batchSize\": 5000}");
-            Run esDumpIn = run(List.of(elasticdump, "--input=" + dump, "--output=" + es.url() + "/" + index + "-dump", "--type=data",
+            Run esDumpIn = run(List.of(elasticdump, "--input=" + dump, "--output=" + url + "/" + index + "-dump", "--type=data",
                 "--limit=5000", "--quiet"), Map.of());
             print("Elasticsearch import (verify + _bulk, from S3)", esOursIn.seconds(), esDumpIn.seconds(), "elasticdump (from file)");
             try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(es.url(), null, null, null))) {
@@ -183,6 +231,7 @@ public final class BulkTransfer {
                 long b = client.send("GET", "/" + index + "-dump/_count", null).body().path("count").asLong();
                 System.out.printf("documents imported: Tidemark %d, elasticdump %d%n", a, b);
             }
+            front.stop(0);
             System.out.printf("peak RSS of Tidemark's JVM (-Xmx256m): Elasticsearch export %d MB, import %d MB%n", esOurs.maxRssKb() / 1024,
                 esOursIn.maxRssKb() / 1024);
         }

@@ -29,7 +29,8 @@ final class PartWriter {
         this.file = file;
         this.upload = new S3MultipartOutputStream(s3, folder.bucket(), folder.key(file), chunkSize);
         try {
-            this.out = compression.compress(upload);
+            // records are small: batch them before the compressor, which costs a native call per write
+            this.out = new java.io.BufferedOutputStream(compression.compress(upload), 256 * 1024);
             if (header != null) {
                 out.write(header);
             }

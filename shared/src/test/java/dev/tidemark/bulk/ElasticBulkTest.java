@@ -65,7 +65,11 @@ class ElasticBulkTest {
 
     @AfterEach
     void tearDown() {
-        es.send("DELETE", "/" + index + "*", null);
+        // wildcard deletes are refused (action.destructive_requires_name); indices left behind would turn the cluster yellow
+        for (JsonNode i : es.send("GET", "/_cat/indices/" + index + "*?format=json&h=index", null).body()) {
+            es.send("DELETE", "/" + i.path("index").asText(), null);
+        }
+        assertThat(es.send("GET", "/_cat/indices/" + index + "*?format=json&h=index", null).body()).isEmpty();
         es.close();
     }
 

@@ -4,20 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tidemark.elastic.ElasticClient;
+import dev.tidemark.elastic.IndexSettings;
 import dev.tidemark.error.ConnectionException;
 import dev.tidemark.error.TransferFailedException;
 import dev.tidemark.error.ValidationException;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Elasticsearch bulk export and import over the REST API.
@@ -36,7 +33,6 @@ final class ElasticBulk {
     /** Keep-alive of the export's point in time: the longest pause between two invocations of one export. */
     static final String KEEP_ALIVE = "10m";
     static final int ATTEMPTS = 10;
-    private static final Set<String> GENERATED = Set.of("uuid", "creation_date", "provided_name", "version", "routing", "resize", "history_uuid");
 
     private ElasticBulk() {
     }
@@ -176,11 +172,6 @@ final class ElasticBulk {
         }
 
         @Override
-        public boolean resumable() {
-            return true;
-        }
-
-        @Override
         public List<String> key() {
             return List.of("_shard_doc");
         }
@@ -241,7 +232,7 @@ final class ElasticBulk {
                 String source = current.getFirst();
                 JsonNode settings = send(client, "GET", "/" + enc(source) + "/_settings", null).body().path(source).path("settings").path("index");
                 for (Map.Entry<String, JsonNode> e : settings.properties()) {
-                    if (!GENERATED.contains(e.getKey())) {
+                    if (!IndexSettings.GENERATED.contains(e.getKey())) {
                         indexSettings.set(e.getKey(), e.getValue());
                     }
                 }
@@ -264,34 +255,14 @@ final class ElasticBulk {
         public long load(Manifest.Part part, PartCheck data, String stage) {
             String index = r.mode() == ImportMode.REPLACE ? stage.substring(0, stage.indexOf('|')) : r.name();
             String action = r.mode() == ImportMode.INSERT ? "create" : "index";
-            long rows = 0;
-            StringBuilder body = new StringBuilder();
-            int inBatch = 0;
-            try {
-                BufferedReader in = new BufferedReader(new InputStreamReader(data.records(), StandardCharsets.UTF_8), 64 * 1024);
-                String line;
-                while ((line = in.readLine()) != null) {
-                    if (line.isEmpty()) {
-                        continue;
-                    }
-                    rows++;
-                    appendRecord(body, action, line, part, rows);
-                    if (++inBatch == r.throughput().batchSize()) {
-                        bulk(index, body.toString(), part);
-                        throttle.acquire(inBatch);
-                        body.setLength(0);
-                        inBatch = 0;
-                    }
+            return data.forEachBatch(r.throughput().batchSize(), (lines, first) -> {
+                StringBuilder body = new StringBuilder();
+                for (int i = 0; i < lines.size(); i++) {
+                    appendRecord(body, action, lines.get(i), part, first + i);
                 }
-            } catch (IOException e) {
-                throw new ConnectionException("elasticsearch import: reading " + part.file() + ": " + e.getMessage(), e);
-            }
-            if (inBatch > 0) {
                 bulk(index, body.toString(), part);
-                throttle.acquire(inBatch);
-            }
-            data.verify(rows);
-            return rows;
+                throttle.acquire(lines.size());
+            });
         }
 
         private void appendRecord(StringBuilder body, String action, String line, Manifest.Part part, long number) {

@@ -28,9 +28,6 @@ import org.bson.json.JsonMode;
 import org.bson.json.JsonParseException;
 import org.bson.json.JsonWriterSettings;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -148,11 +145,6 @@ final class MongoBulk {
         }
 
         @Override
-        public boolean resumable() {
-            return true;
-        }
-
-        @Override
         public List<String> key() {
             return List.of("_id");
         }
@@ -231,34 +223,16 @@ final class MongoBulk {
         @Override
         public long load(Manifest.Part part, PartCheck data, String stage) {
             MongoCollection<BsonDocument> into = db.getCollection(r.mode() == ImportMode.REPLACE ? stage : r.name(), BsonDocument.class);
-            long rows = 0;
-            List<BsonDocument> batch = new ArrayList<>(r.throughput().batchSize());
-            try {
-                BufferedReader in = new BufferedReader(new InputStreamReader(data.records(), StandardCharsets.UTF_8), 64 * 1024);
-                String line;
-                while ((line = in.readLine()) != null) {
-                    if (line.isEmpty()) {
-                        continue;
-                    }
-                    rows++;
-                    batch.add(parse("part " + part.file() + " record " + rows, line));
-                    if (batch.size() == r.throughput().batchSize()) {
-                        write(into, batch, part);
-                        batch.clear();
-                    }
+            return data.forEachBatch(r.throughput().batchSize(), (lines, first) -> {
+                List<BsonDocument> batch = new ArrayList<>(lines.size());
+                for (int i = 0; i < lines.size(); i++) {
+                    batch.add(parse("part " + part.file() + " record " + (first + i), lines.get(i)));
                 }
                 write(into, batch, part);
-            } catch (IOException e) {
-                throw new ConnectionException("mongodb import: reading " + part.file() + ": " + e.getMessage(), e);
-            }
-            data.verify(rows);
-            return rows;
+            });
         }
 
         private void write(MongoCollection<BsonDocument> into, List<BsonDocument> batch, Manifest.Part part) {
-            if (batch.isEmpty()) {
-                return;
-            }
             try {
                 // a replace loads its stage by _id too, so a part loaded again after a crash does not fail on duplicates
                 if (r.mode() != ImportMode.INSERT) {

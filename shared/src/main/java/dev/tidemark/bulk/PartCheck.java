@@ -67,6 +67,54 @@ public final class PartCheck implements AutoCloseable {
         return records;
     }
 
+    /** Receives one batch of ndjson records. */
+    @FunctionalInterface
+    public interface Batch {
+        /**
+         * @param lines the records, in order
+         * @param first the 1-based number in the part of the first of them, for messages
+         */
+        void accept(java.util.List<String> lines, long first);
+    }
+
+    /**
+     * Reads the part's ndjson records (empty lines skipped) in batches of {@code size}, hands each batch on, then
+     * {@link #verify(long) verifies} the part.
+     *
+     * @param size records per batch
+     * @param batch what writes a batch
+     * @return the records read
+     * @throws dev.tidemark.error.ConnectionException when the part cannot be read from S3
+     */
+    public long forEachBatch(int size, Batch batch) {
+        long rows = 0;
+        java.util.List<String> lines = new java.util.ArrayList<>(size);
+        try {
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(records, java.nio.charset.StandardCharsets.UTF_8),
+                64 * 1024);
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.isEmpty()) {
+                    continue;
+                }
+                lines.add(line);
+                if (lines.size() == size) {
+                    batch.accept(lines, rows + 1);
+                    rows += lines.size();
+                    lines.clear();
+                }
+            }
+        } catch (IOException e) {
+            throw new dev.tidemark.error.ConnectionException("reading part " + part.file() + ": " + e.getMessage(), e);
+        }
+        if (!lines.isEmpty()) {
+            batch.accept(lines, rows + 1);
+            rows += lines.size();
+        }
+        verify(rows);
+        return rows;
+    }
+
     /**
      * Reads what is left of the stored bytes, then compares them with the manifest.
      *

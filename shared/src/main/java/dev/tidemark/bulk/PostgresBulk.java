@@ -234,11 +234,6 @@ final class PostgresBulk {
         }
 
         @Override
-        public boolean resumable() {
-            return !key.isEmpty();
-        }
-
-        @Override
         public List<String> key() {
             return key;
         }

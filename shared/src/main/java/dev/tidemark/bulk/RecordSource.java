@@ -22,8 +22,10 @@ interface RecordSource extends AutoCloseable {
     /** @return the columns or fields records are ordered and resumed by; empty when not resumable */
     java.util.List<String> key();
 
-    /** @return whether {@link #cursor()} can resume this source */
-    boolean resumable();
+    /** @return whether {@link #cursor()} can resume this source: it has a key */
+    default boolean resumable() {
+        return !key().isEmpty();
+    }
 
     @Override
     void close();

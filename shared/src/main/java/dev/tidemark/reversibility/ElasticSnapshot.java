@@ -2,11 +2,11 @@ package dev.tidemark.reversibility;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.elastic.ElasticClient;
+import dev.tidemark.elastic.IndexSettings;
 import dev.tidemark.error.ConnectionException;
 
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -16,7 +16,6 @@ import java.util.TreeMap;
  */
 public final class ElasticSnapshot implements SchemaSnapshot.Taker {
 
-    private static final Set<String> GENERATED = Set.of("uuid", "creation_date", "provided_name", "version", "routing", "resize", "history_uuid");
 
     private final ElasticClient client;
 
@@ -40,7 +39,7 @@ public final class ElasticSnapshot implements SchemaSnapshot.Taker {
                 JsonNode index = e.getValue().path("settings").path("index");
                 for (Iterator<Map.Entry<String, JsonNode>> s = index.fields(); s.hasNext(); ) {
                     Map.Entry<String, JsonNode> setting = s.next();
-                    if (!GENERATED.contains(setting.getKey())) {
+                    if (!IndexSettings.GENERATED.contains(setting.getKey())) {
                         flatten("index." + e.getKey() + ".settings." + setting.getKey(), setting.getValue(), entries);
                     }
                 }

@@ -51,7 +51,7 @@ public final class ElasticsearchServer implements AutoCloseable {
                 .put("cluster.routing.allocation.disk.threshold_enabled", false)
                 .put("indices.id_field_data.enabled", true)
                 .build();
-            Node node = new EmbeddedNode(new Environment(settings, home.resolve("config")), List.of(new Netty4Plugin()));
+            Node node = new EmbeddedNode(new Environment(settings, home.resolve("config")), List.of(new Netty4Plugin(), new RootInfoPlugin()));
             node.start();
             var address = node.injector().getInstance(HttpServerTransport.class).boundAddress().publishAddress();
             return new ElasticsearchServer(node, "http://127.0.0.1:" + address.getPort());

@@ -20,10 +20,14 @@ class ServersStartOnLoopbackTest {
     }
 
     @Test
-    void elasticsearchAnswersClusterHealthOnLoopback() throws Exception {
+    void elasticsearchAnswersClusterHealthAndItsVersionAtTheRootOnLoopback() throws Exception {
         try (ElasticsearchServer es = ElasticsearchServer.start(dir.resolve("es"))) {
             assertThat(es.url()).startsWith("http://127.0.0.1:");
             assertThat(status(es.url() + "/_cluster/health")).isEqualTo(200);
+            HttpURLConnection root = (HttpURLConnection) URI.create(es.url() + "/").toURL().openConnection();
+            assertThat(root.getResponseCode()).isEqualTo(200);
+            String body = new String(root.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(body).contains("\"number\":\"" + org.elasticsearch.Build.current().version() + "\"").contains("\"cluster_name\":\"tidemark-local\"");
         }
     }
 

@@ -28,6 +28,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Bulk export from a target to S3 and import from S3 into a target, one invocation at a time: each call works until its
@@ -45,8 +46,15 @@ public final class BulkService {
     /** Size of each S3 upload chunk: 8 MiB. */
     public static final int CHUNK = 8 * 1024 * 1024;
 
+    /** Threads that prepare the destination and the manifest beside a transfer; daemons, so they never hold a JVM. */
+    private static final java.util.concurrent.ExecutorService BACKGROUND = java.util.concurrent.Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "tidemark-bulk");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final EngineFactory engines;
-    private final S3Client s3;
+    private final java.util.function.Supplier<S3Client> s3;
     private final String bucket;
 
     /**
@@ -55,9 +63,48 @@ public final class BulkService {
      * @param bucket the bulk bucket, the only one bulk data moves through ({@code TIDEMARK_BULK_BUCKET})
      */
     public BulkService(EngineFactory engines, S3Client s3, String bucket) {
+        this(engines, () -> s3, bucket);
+    }
+
+    /**
+     * @param engines the targets and their secrets
+     * @param s3 gives the S3 client, called on a background thread when a new export starts, so that building the
+     *           client overlaps opening the source; must return the same client every time
+     * @param bucket the bulk bucket ({@code TIDEMARK_BULK_BUCKET})
+     */
+    public BulkService(EngineFactory engines, java.util.function.Supplier<S3Client> s3, String bucket) {
         this.engines = engines;
         this.s3 = s3;
         this.bucket = bucket;
+    }
+
+    private S3Client s3() {
+        return s3.get();
+    }
+
+    /**
+     * Loads and links what every transfer uses, without touching the network: Jackson's (de)serializers of the manifest,
+     * continuation and result, gzip, SHA-256, the JDBC driver. The bulk functions call it at init, so that SnapStart's
+     * snapshot holds it (AWS calls this priming); otherwise the first invocation pays a few hundred milliseconds for it.
+     */
+    public static void prime() {
+        try {
+            Manifest m = new Manifest(Manifest.FORMAT_VERSION, BulkFormat.CSV, Compression.GZIP, new Manifest.Source(Store.POSTGRES, "t", "t", null,
+                null, java.util.List.of("id")), "1", java.util.List.of(new Manifest.Part(Manifest.partFile(1, BulkFormat.CSV, Compression.GZIP), 1,
+                1, "0")), 1, 1, Instant.now(), Instant.now(), TidemarkVersion.get());
+            Json.MAPPER.readValue(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(m), Manifest.class);
+            Continuation c = new Continuation(Continuation.EXPORT, 2, Json.MAPPER.createArrayNode().add("1"), null);
+            new BulkOutcome(false, c, new BulkResult("export", "t", "s3://b/p/", Continuation.EXPORT, 1, 1, 1, 1, 1, 1))
+                .nextEvent(Json.MAPPER.readTree("{\"target\": \"t\"}"));
+            ExactJson.write(ExactJson.read("{\"_id\": \"1\", \"_source\": {\"n\": 1.5}}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            try (java.io.OutputStream gz = Compression.GZIP.compress(java.io.OutputStream.nullOutputStream())) {
+                gz.write(new byte[] {1});
+            }
+            java.security.MessageDigest.getInstance("SHA-256").digest(new byte[] {1});
+            Class.forName("org.postgresql.Driver");
+        } catch (IOException | ClassNotFoundException | java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("priming the bulk service: " + e.getMessage(), e);
+        }
     }
 
     /** @param event a bulk-export event @return the request @throws ValidationException naming the bad field */
@@ -107,11 +154,16 @@ public final class BulkService {
         S3Uri folder = r.destination();
         Continuation c = r.continuation();
         Manifest manifest = null;
+        // a new export checks its destination and looks up the schema version beside opening and reading the source;
+        // nothing reaches S3 before the check has passed
+        CompletableFuture<S3Client> ready;
+        CompletableFuture<String> version = null;
         if (c == null) {
-            if (exists(folder.key(Manifest.FILE)) || exists(folder.key(Manifest.PARTIAL_FILE))) {
-                throw new ValidationException("destination: " + folder + " already holds an export (" + Manifest.FILE + " or "
-                    + Manifest.PARTIAL_FILE + "); choose another prefix or send its continuation");
-            }
+            ready = CompletableFuture.supplyAsync(() -> {
+                destinationFree(folder);
+                return s3();
+            }, BACKGROUND);
+            version = CompletableFuture.supplyAsync(() -> schemaVersion(r.target()), BACKGROUND);
             c = new Continuation(Continuation.EXPORT, 1, null, null);
         } else {
             manifest = readManifest(folder, Manifest.PARTIAL_FILE, "continuation");
@@ -121,14 +173,17 @@ public final class BulkService {
             }
             // an older token (a retried invocation): the parts after it are written again, byte for byte
             manifest = manifest.upTo(c.part() - 1);
+            ready = CompletableFuture.completedFuture(s3());
         }
+        java.util.function.Supplier<S3Client> s3 = () -> join(ready);
+        boolean partialWritten = c.part() > 1;
         long records = 0;
         long bytes = 0;
         JsonNode cursor = c.cursor();
         try (RecordSource source = openSource(r, cursor)) {
             if (manifest == null) {
                 manifest = new Manifest(Manifest.FORMAT_VERSION, r.format(), r.compression(), new Manifest.Source(r.target().store(),
-                    r.target().name(), r.source().name(), r.source().query(), r.source().projection(), source.key()), schemaVersion(r.target()),
+                    r.target().name(), r.source().name(), r.source().query(), r.source().projection(), source.key()), null,
                     java.util.List.of(), 0, 0, Instant.now(), null, TidemarkVersion.get());
             }
             int startParts = manifest.parts().size();
@@ -136,7 +191,7 @@ public final class BulkService {
             byte[] record = source.next();
             while (record != null) {
                 int number = manifest.parts().size() + 1;
-                PartWriter part = new PartWriter(s3, folder, Manifest.partFile(number, r.format(), r.compression()), r.compression(), CHUNK, header);
+                PartWriter part = new PartWriter(s3, folder, Manifest.partFile(number, r.format(), r.compression()), r.compression(), r.compressionLevel(), CHUNK, header);
                 Throttle throttle = new Throttle(r.throughput().maxRowsPerSecond());
                 boolean full = false;
                 try {
@@ -152,35 +207,73 @@ public final class BulkService {
                             record = source.next();
                         }
                     }
+                    Manifest.Part done = part.finish();
+                    cursor = source.cursor();
+                    manifest = stamp(manifest.with(done), version);
+                    records += done.rows();
+                    bytes += done.bytes();
                 } catch (RuntimeException e) {
                     part.abort();
-                    throw failed(e, "export of part " + number, manifest.parts().isEmpty() ? null
+                    throw failed(e, "export of part " + number, manifest.parts().size() == startParts && !partialWritten ? null
                         : new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null));
                 }
-                Manifest.Part done = part.finish();
-                cursor = source.cursor();
-                manifest = manifest.with(done);
-                records += done.rows();
-                bytes += done.bytes();
-                putJson(folder.key(Manifest.PARTIAL_FILE), manifest);
-                LOG.info("export {}: part {} with {} records, {} bytes", r.target().name(), done.file(), done.rows(), done.bytes());
-                if (full) {
-                    if (budget.softPassed() && source.resumable()) {
-                        return stopped(r, manifest, cursor, records, bytes, t0, "time budget spent");
-                    }
-                    record = source.next();
+                LOG.info("export {}: part {} with {} records", r.target().name(), number, manifest.parts().getLast().rows());
+                if (!full) {
+                    break; // the source is exhausted: the final manifest follows, no partial one is needed
                 }
+                putJson(folder.key(Manifest.PARTIAL_FILE), manifest);
+                partialWritten = true;
+                if (budget.softPassed() && source.resumable()) {
+                    return stopped(r, manifest, cursor, records, bytes, t0, "time budget spent");
+                }
+                record = source.next();
             }
         } catch (RuntimeException e) {
-            throw failed(e, "export", manifest == null || manifest.parts().isEmpty() ? null
+            throw failed(e, "export", manifest == null || !partialWritten ? null
                 : new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null));
         }
-        manifest = manifest.finished(Instant.now());
+        join(ready);
+        manifest = stamp(manifest, version).finished(Instant.now());
         putJson(folder.key(Manifest.FILE), manifest);
-        s3.deleteObject(b -> b.bucket(folder.bucket()).key(folder.key(Manifest.PARTIAL_FILE)));
+        if (partialWritten) {
+            s3().deleteObject(b -> b.bucket(folder.bucket()).key(folder.key(Manifest.PARTIAL_FILE)));
+        }
         LOG.info("export {}: done, {} parts, {} records", r.target().name(), manifest.parts().size(), manifest.totalRows());
         return new BulkOutcome(true, null, new BulkResult("export", r.target().name(), folder.toString(), "done", manifest.parts().size(),
             manifest.parts().size(), records, manifest.totalRows(), bytes, millis(t0)));
+    }
+
+    /** @return {@code m} with the source's schema version, once looked up (a new export's first manifest) */
+    private static Manifest stamp(Manifest m, CompletableFuture<String> version) {
+        return version == null || m.sourceSchemaVersion() != null ? m : m.withSchemaVersion(join(version));
+    }
+
+    /** @return the future's value; its failure rethrown as it was raised */
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /** @throws ValidationException when the folder already holds an export's manifest, final or partial */
+    private void destinationFree(S3Uri folder) {
+        String prefix = folder.key("manifest.");
+        boolean taken;
+        try {
+            taken = s3().listObjectsV2(b -> b.bucket(folder.bucket()).prefix(prefix).maxKeys(10)).contents().stream()
+                .anyMatch(o -> o.key().equals(folder.key(Manifest.FILE)) || o.key().equals(folder.key(Manifest.PARTIAL_FILE)));
+        } catch (S3Exception e) {
+            throw new ConnectionException(folder + ": " + e.getMessage(), e);
+        }
+        if (taken) {
+            throw new ValidationException("destination: " + folder + " already holds an export (" + Manifest.FILE + " or "
+                + Manifest.PARTIAL_FILE + "); choose another prefix or send its continuation");
+        }
     }
 
     private BulkOutcome stopped(ExportRequest r, Manifest m, JsonNode cursor, long records, long bytes, long t0, String why) {
@@ -332,23 +425,9 @@ public final class BulkService {
 
     // ------------------------------------------------------------------ S3
 
-    private boolean exists(String key) {
-        try {
-            s3.headObject(b -> b.bucket(bucket).key(key));
-            return true;
-        } catch (NoSuchKeyException e) {
-            return false;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return false;
-            }
-            throw new ConnectionException("s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
-        }
-    }
-
     private InputStream get(S3Uri folder, Manifest.Part part) {
         try {
-            return s3.getObject(b -> b.bucket(folder.bucket()).key(folder.key(part.file())), ResponseTransformer.toInputStream());
+            return s3().getObject(b -> b.bucket(folder.bucket()).key(folder.key(part.file())), ResponseTransformer.toInputStream());
         } catch (NoSuchKeyException e) {
             throw new ManifestMismatchException("part " + part.file() + ": listed in the manifest but not in " + folder);
         }
@@ -357,7 +436,7 @@ public final class BulkService {
     private Manifest readManifest(S3Uri folder, String file, String field) {
         byte[] bytes;
         try {
-            bytes = s3.getObjectAsBytes(b -> b.bucket(folder.bucket()).key(folder.key(file))).asByteArray();
+            bytes = s3().getObjectAsBytes(b -> b.bucket(folder.bucket()).key(folder.key(file))).asByteArray();
         } catch (NoSuchKeyException e) {
             throw new ValidationException(field + ": no " + file + " in " + folder + (file.equals(Manifest.FILE) ? "; is the export finished?" : ""));
         } catch (S3Exception e) {
@@ -376,7 +455,7 @@ public final class BulkService {
 
     private void putJson(String key, Object value) {
         try {
-            s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/json"),
+            s3().putObject(b -> b.bucket(bucket).key(key).contentType("application/json"),
                 RequestBody.fromBytes(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(value)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

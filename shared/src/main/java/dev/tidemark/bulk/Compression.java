@@ -22,6 +22,9 @@ public enum Compression {
 
     private static final int BUFFER = 64 * 1024;
 
+    /** gzip's default level, 6 (as {@code gzip} without {@code -1}…{@code -9}). */
+    public static final int DEFAULT_LEVEL = 6;
+
     private final String suffix;
 
     Compression(String suffix) {
@@ -39,7 +42,24 @@ public enum Compression {
      * @throws IOException from {@code out}
      */
     public OutputStream compress(OutputStream out) throws IOException {
-        return this == GZIP ? new GZIPOutputStream(out, BUFFER) : out;
+        return compress(out, DEFAULT_LEVEL);
+    }
+
+    /**
+     * @param out the compressed stream
+     * @param level the deflate level, 1 (fastest) to 9 (smallest); ignored by {@link #NONE}
+     * @return a stream that compresses into {@code out}; closing it closes {@code out}
+     * @throws IOException from {@code out}
+     */
+    public OutputStream compress(OutputStream out, int level) throws IOException {
+        if (this == NONE) {
+            return out;
+        }
+        return new GZIPOutputStream(out, BUFFER) {
+            {
+                def.setLevel(level);
+            }
+        };
     }
 
     /**

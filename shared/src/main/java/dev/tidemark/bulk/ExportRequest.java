@@ -20,7 +20,7 @@ import java.util.Set;
  *         | {"collection": "tracks", "filter": {...}, "projection": {...}}   // MongoDB (resumed by _id)
  *         | {"index": "tracks", "query": {...}},            // Elasticsearch (point in time + search_after)
  *  "destination": "s3://bulk-bucket/exports/items/",
- *  "format": "csv" | "ndjson", "compression": "gzip" | "none", "partSizeMb": 64,
+ *  "format": "csv" | "ndjson", "compression": "gzip" | "none", "compressionLevel": 6, "partSizeMb": 64,
  *  "batchSize": 1000, "maxRowsPerSecond": 0, "maxSecondsPerCall": null, "continuation": null}
  * }</pre>
  * The output of an invocation is this event with {@code continuation}, {@code done} and {@code result} set, so it can be
@@ -31,14 +31,16 @@ import java.util.Set;
  * @param destination the export folder
  * @param format data format (default csv for PostgreSQL, ndjson otherwise; csv is PostgreSQL only)
  * @param compression compression (default gzip)
+ * @param compressionLevel the gzip level, 1 (fastest) to 9 (smallest), default 6 as gzip(1)'s; 1 costs about half the CPU
+ *                         of 6 for output about a fifth larger
  * @param partSizeBytes size after which a part is closed, in stored bytes (event: {@code partSizeMb}, default 64, 1 to 4096)
  * @param throughput pacing options
  * @param continuation where to resume, or {@code null} to start
  */
 public record ExportRequest(TargetConfig target, Source source, S3Uri destination, BulkFormat format, Compression compression,
-                            long partSizeBytes, Throughput throughput, Continuation continuation) {
+                            int compressionLevel, long partSizeBytes, Throughput throughput, Continuation continuation) {
 
-    private static final Set<String> FIELDS = Set.of("target", "source", "destination", "format", "compression", "partSizeMb", "batchSize",
+    private static final Set<String> FIELDS = Set.of("target", "source", "destination", "format", "compression", "compressionLevel", "partSizeMb", "batchSize",
         "maxRowsPerSecond", "maxSecondsPerCall", "continuation", "done", "result");
 
     /**
@@ -78,8 +80,12 @@ public record ExportRequest(TargetConfig target, Source source, S3Uri destinatio
         }
         String c = EventFields.text(event, "compression");
         Compression compression = c == null ? Compression.GZIP : Compression.of("compression", c);
+        int level = (int) Throughput.number(event, "compressionLevel", Compression.DEFAULT_LEVEL, 1, 9);
+        if (event.has("compressionLevel") && compression != Compression.GZIP) {
+            throw new ValidationException("compressionLevel: applies to gzip only; compression is " + compression.name().toLowerCase());
+        }
         long partMb = Throughput.number(event, "partSizeMb", 64, 1, 4096);
-        return new ExportRequest(target, source, destination, format, compression, partMb * 1024 * 1024, Throughput.parse(event),
+        return new ExportRequest(target, source, destination, format, compression, level, partMb * 1024 * 1024, Throughput.parse(event),
             Continuation.parse(event.get("continuation"), Continuation.EXPORT));
     }
 

@@ -93,6 +93,15 @@ public record Manifest(int formatVersion, BulkFormat format, Compression compres
             kept.stream().mapToLong(Part::bytes).sum(), startedAt, finishedAt, tidemarkVersion);
     }
 
+    /**
+     * @param version the source's schema version
+     * @return this manifest with {@code sourceSchemaVersion} set
+     */
+    Manifest withSchemaVersion(String version) {
+        return new Manifest(formatVersion, format, compression, source, version, parts, totalRows, totalBytes, startedAt, finishedAt,
+            tidemarkVersion);
+    }
+
     /** @param at the finish time @return this manifest marked finished */
     public Manifest finished(Instant at) {
         return new Manifest(formatVersion, format, compression, source, sourceSchemaVersion, parts, totalRows, totalBytes, startedAt, at,

@@ -18,19 +18,20 @@ final class PartWriter {
     private long rows;
 
     /**
-     * @param s3 the client
+     * @param s3 gives the client when the first upload request is due (see {@link S3MultipartOutputStream})
      * @param folder the export folder
      * @param file the part's file name
      * @param compression its compression
+     * @param level the gzip level, 1 to 9
      * @param chunkSize upload chunk size in bytes
      * @param header bytes written first (a CSV header line), or {@code null}
      */
-    PartWriter(S3Client s3, S3Uri folder, String file, Compression compression, int chunkSize, byte[] header) {
+    PartWriter(java.util.function.Supplier<S3Client> s3, S3Uri folder, String file, Compression compression, int level, int chunkSize, byte[] header) {
         this.file = file;
         this.upload = new S3MultipartOutputStream(s3, folder.bucket(), folder.key(file), chunkSize);
         try {
             // records are small: batch them before the compressor, which costs a native call per write
-            this.out = new java.io.BufferedOutputStream(compression.compress(upload), 256 * 1024);
+            this.out = new java.io.BufferedOutputStream(compression.compress(upload, level), 256 * 1024);
             if (header != null) {
                 out.write(header);
             }

@@ -16,14 +16,17 @@ import java.util.List;
  * Streams one S3 object through a multipart upload (S3 API: CreateMultipartUpload, UploadPart, CompleteMultipartUpload),
  * holding at most two chunks in memory: one being filled while the previous one is uploaded on a background thread. Counts the bytes and computes their SHA-256 on the way.
  * {@link #close()} completes the upload; {@link #abort()} aborts it (S3 then keeps nothing, so no orphan upload is left).
- * An upload of fewer bytes than one chunk is sent as a single part, which S3 allows for the last part.
+ * An object of fewer bytes than one chunk is sent by one PutObject instead (one request rather than three).
+ * The client is asked for only when the first request is due, so a caller may still be preparing it (or checking the
+ * destination) while the first chunk fills.
  */
 public final class S3MultipartOutputStream extends OutputStream {
 
     /** S3's minimum size of every part but the last: 5 MiB. */
     public static final int MIN_CHUNK = 5 * 1024 * 1024;
 
-    private final S3Client s3;
+    private final java.util.function.Supplier<S3Client> client;
+    private S3Client s3;
     private final String bucket;
     private final String key;
     private byte[] chunk;
@@ -45,10 +48,21 @@ public final class S3MultipartOutputStream extends OutputStream {
      * @param chunkSize bytes per uploaded chunk, at least {@link #MIN_CHUNK}
      */
     public S3MultipartOutputStream(S3Client s3, String bucket, String key, int chunkSize) {
+        this(() -> s3, bucket, key, chunkSize);
+    }
+
+    /**
+     * @param client gives the client when the first request is due; may block (a destination check still running) and
+     *               may throw, which fails that write
+     * @param bucket the bucket
+     * @param key the object key
+     * @param chunkSize bytes per uploaded chunk, at least {@link #MIN_CHUNK}
+     */
+    public S3MultipartOutputStream(java.util.function.Supplier<S3Client> client, String bucket, String key, int chunkSize) {
         if (chunkSize < MIN_CHUNK) {
             throw new IllegalArgumentException("chunkSize below S3's 5 MiB minimum: " + chunkSize);
         }
-        this.s3 = s3;
+        this.client = client;
         this.bucket = bucket;
         this.key = key;
         this.chunk = new byte[chunkSize];
@@ -87,7 +101,15 @@ public final class S3MultipartOutputStream extends OutputStream {
         }
     }
 
+    private S3Client s3() {
+        if (s3 == null) {
+            s3 = client.get();
+        }
+        return s3;
+    }
+
     private void flushChunk() {
+        S3Client s3 = s3();
         if (uploadId == null) {
             uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
             uploader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -147,12 +169,16 @@ public final class S3MultipartOutputStream extends OutputStream {
             return;
         }
         try {
-            if (fill > 0 || completed.isEmpty() && inFlight == null) {
-                flushChunk();
+            if (uploadId == null) {
+                s3().putObject(b -> b.bucket(bucket).key(key), RequestBody.fromInputStream(new java.io.ByteArrayInputStream(chunk, 0, fill), fill));
+            } else {
+                if (fill > 0) {
+                    flushChunk();
+                }
+                awaitInFlight();
+                uploader.shutdown();
+                s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(completed)));
             }
-            awaitInFlight();
-            uploader.shutdown();
-            s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(completed)));
             closed = true;
             digest = HexFormat.of().formatHex(sha256.digest());
         } catch (RuntimeException e) {

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * What every function builds once per execution environment (at init, so SnapStart snapshots it): the environment,
- * the Secrets Manager client with its cache, and the S3 client (created on first use). {@link #engines()} reads the
+ * the Secrets Manager client with its cache, and the S3 client (created on first use, or at init by {@link #withS3Ready()}). {@link #engines()} reads the
  * configuration on each call, so a bad configuration is reported by the invocation as a
  * {@link dev.tidemark.error.ValidationException}, not as a failed init.
  */
@@ -50,7 +50,18 @@ public final class FunctionRuntime {
      * @throws dev.tidemark.error.ValidationException when the configuration is invalid
      */
     public dev.tidemark.bulk.BulkService bulk() {
-        return new dev.tidemark.bulk.BulkService(engines(), s3(), env.get("TIDEMARK_BULK_BUCKET"));
+        return new dev.tidemark.bulk.BulkService(engines(), this::s3, env.get("TIDEMARK_BULK_BUCKET"));
+    }
+
+    /**
+     * Builds the S3 client now. The bulk functions call this from their constructors: in Lambda's init phase, so that
+     * SnapStart's snapshot holds a ready client (building one costs most of a second of class loading).
+     *
+     * @return this runtime
+     */
+    public FunctionRuntime withS3Ready() {
+        s3();
+        return this;
     }
 
     /**

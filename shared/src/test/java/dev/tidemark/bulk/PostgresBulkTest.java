@@ -103,6 +103,19 @@ class PostgresBulkTest {
         assertThat(checksums("items_copy")).hasSize(1995).isEqualTo(checksums("items"));
     }
 
+    @Test
+    void theFastestGzipLevelWritesLargerPartsThatImportTheSameRows() throws SQLException {
+        addManyRows();
+        String fast = BulkFixture.folder();
+        String small = BulkFixture.folder();
+        f.exportAll(export(fast, "csv", ", \"compressionLevel\": 1"), Budget.unlimited());
+        f.exportAll(export(small, "csv", ", \"compressionLevel\": 9"), Budget.unlimited());
+        assertThat(f.manifest(fast).path("totalBytes").asLong()).isGreaterThan(f.manifest(small).path("totalBytes").asLong());
+
+        f.importAll(importInto(fast, "items_copy", "insert"), Budget.unlimited());
+        assertThat(checksums("items_copy")).isEqualTo(checksums("items"));
+    }
+
     @ParameterizedTest
     @CsvSource({"csv", "ndjson"})
     void aResumedExportWritesExactlyThePartsOfAnUninterruptedOne(String format) throws SQLException {
@@ -239,6 +252,11 @@ class PostgresBulkTest {
             + folder + "\", \"format\": \"xml\"}"), Budget.unlimited())).hasMessageContaining("format: 'xml' is not a format");
         assertThatThrownBy(() -> f.exportAll(BulkFixture.event("{\"target\": \"pg\", \"source\": {\"table\": \"items\"}, \"destination\": \""
             + folder + "\", \"partSizeMb\": 0}"), Budget.unlimited())).hasMessageContaining("partSizeMb: expected a whole number from 1");
+        assertThatThrownBy(() -> f.exportAll(BulkFixture.event("{\"target\": \"pg\", \"source\": {\"table\": \"items\"}, \"destination\": \""
+            + folder + "\", \"compressionLevel\": 10}"), Budget.unlimited())).hasMessageContaining("compressionLevel: expected a whole number from 1 to 9");
+        assertThatThrownBy(() -> f.exportAll(BulkFixture.event("{\"target\": \"pg\", \"source\": {\"table\": \"items\"}, \"destination\": \""
+            + folder + "\", \"compression\": \"none\", \"compressionLevel\": 1}"), Budget.unlimited()))
+            .hasMessageContaining("compressionLevel: applies to gzip only");
         assertThatThrownBy(() -> f.importAll(importInto(folder, "items_copy", "insert"), Budget.unlimited()))
             .isInstanceOf(ValidationException.class).hasMessageContaining("source: no manifest.json in " + folder);
         assertThat(checksums("items")).hasSize(1995);

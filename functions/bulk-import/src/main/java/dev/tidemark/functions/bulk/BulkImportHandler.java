@@ -38,7 +38,8 @@ public final class BulkImportHandler implements RequestStreamHandler {
 
     /** @param env environment variables (the local runtime passes each function's own) */
     public BulkImportHandler(Map<String, String> env) {
-        this.runtime = new FunctionRuntime(env);
+        this.runtime = new FunctionRuntime(env).withS3Ready();
+        BulkService.prime();
     }
 
     @Override

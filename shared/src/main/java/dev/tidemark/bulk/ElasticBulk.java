@@ -9,10 +9,10 @@ import dev.tidemark.error.ConnectionException;
 import dev.tidemark.error.TransferFailedException;
 import dev.tidemark.error.ValidationException;
 
+import java.io.ByteArrayOutputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -81,22 +81,35 @@ final class ElasticBulk {
         }
     }
 
+    /**
+     * The hits of a point in time, page by page. A fetching thread asks for the next page as soon as it has read the
+     * last hit's sort values of the previous one, so that Elasticsearch prepares a page while this one is written; at
+     * most {@value #AHEAD} pages wait. Hits are copied as bytes ({@link ElasticRecords}).
+     */
     private static final class PitSource implements RecordSource {
+        private static final int AHEAD = 2;
+        private static final Object END = new Object();
+
         private final ElasticClient client;
         private final JsonNode query;
         private final int size;
+        private final java.util.concurrent.BlockingQueue<Object> pages = new java.util.concurrent.ArrayBlockingQueue<>(AHEAD);
+        private final Thread fetcher;
+        private volatile boolean closing;
         private String pit;
-        private JsonNode after;
-        private Iterator<JsonNode> page = java.util.Collections.emptyIterator();
+        private ElasticRecords.Page page = new ElasticRecords.Page(List.of(), List.of(), null);
+        private int next;
         private boolean exhausted;
-        private JsonNode lastSort;
+        private boolean finished;
+        private byte[] lastSort;
 
         PitSource(ElasticClient client, String pit, JsonNode query, JsonNode after, int size) {
             this.client = client;
             this.pit = pit;
             this.query = query;
-            this.after = after;
             this.size = size;
+            this.fetcher = Thread.ofPlatform().daemon().name("tidemark-es-export").unstarted(() -> fetchAll(pit, after));
+            fetcher.start();
         }
 
         @Override
@@ -106,58 +119,108 @@ final class ElasticBulk {
 
         @Override
         public byte[] next() {
-            if (!page.hasNext() && !exhausted) {
-                fetch();
+            while (next == page.lines().size()) {
+                if (exhausted) {
+                    return null;
+                }
+                Object taken;
+                try {
+                    taken = pages.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ConnectionException("elasticsearch export: interrupted", e);
+                }
+                if (taken instanceof RuntimeException failure) {
+                    exhausted = true;
+                    throw failure;
+                }
+                if (taken == END) {
+                    exhausted = true;
+                    finished = true;
+                    page = new ElasticRecords.Page(List.of(), List.of(), null);
+                    next = 0;
+                    continue;
+                }
+                Fetched f = (Fetched) taken;
+                page = ElasticRecords.page(f.body());
+                next = 0;
+                if (page.lines().isEmpty() || !java.util.Arrays.equals(page.sorts().getLast(), f.lastSort())) {
+                    exhausted = true;
+                    throw new ConnectionException("elasticsearch export: the search answer's last sort values are not where they were looked "
+                        + "for; the next page cannot be asked for safely", null);
+                }
+                if (page.pitId() != null) {
+                    pit = page.pitId();
+                }
             }
-            if (!page.hasNext()) {
-                return null;
-            }
-            JsonNode hit = page.next();
-            lastSort = hit.path("sort");
-            ObjectNode line = ExactJson.MAPPER.createObjectNode();
-            line.set("_id", hit.path("_id"));
-            line.set("_source", hit.path("_source"));
-            byte[] json = ExactJson.write(line);
-            byte[] out = java.util.Arrays.copyOf(json, json.length + 1);
-            out[json.length] = '\n';
-            return out;
+            lastSort = page.sorts().get(next);
+            return page.lines().get(next++);
         }
 
-        private void fetch() {
+        /** A page as received, and the sort values of its last hit, which the next request continues after. */
+        private record Fetched(byte[] body, byte[] lastSort) {
+        }
+
+        /**
+         * The fetching thread: asks for the next page as soon as it has found the last hit's sort values (near the end of
+         * the answer, so without reading the page), until a page comes back empty; then {@link #END}. A failure is
+         * handed over instead. The page itself is read on the writing thread, which also checks those sort values.
+         */
+        private void fetchAll(String pitId, JsonNode after) {
+            String currentPit = pitId;
+            JsonNode searchAfter = after;
+            try {
+                while (!closing) {
+                    byte[] body = fetch(currentPit, searchAfter);
+                    byte[] last = ElasticRecords.lastSort(body);
+                    if (last == null) {
+                        pages.put(END);
+                        return;
+                    }
+                    String leading = ElasticRecords.leadingPitId(body);
+                    if (leading != null) {
+                        currentPit = leading;
+                    }
+                    pages.put(new Fetched(body, last));
+                    searchAfter = ExactJson.read(last);
+                }
+            } catch (InterruptedException e) {
+                // closed
+            } catch (RuntimeException e) {
+                try {
+                    pages.put(e);
+                } catch (InterruptedException again) {
+                    // closed
+                }
+            }
+        }
+
+        private byte[] fetch(String pitId, JsonNode after) {
             ObjectNode body = ExactJson.MAPPER.createObjectNode();
             body.put("size", size);
             body.put("track_total_hits", false);
             if (query != null) {
                 body.set("query", query);
             }
-            body.putObject("pit").put("id", pit).put("keep_alive", KEEP_ALIVE);
+            body.putObject("pit").put("id", pitId).put("keep_alive", KEEP_ALIVE);
             body.putArray("sort").addObject().put("_shard_doc", "asc");
             if (after != null) {
                 body.set("search_after", after);
             }
             // no filter_path: filtering makes Elasticsearch re-parse _source, and decimals lose digits beyond a double's
-            ElasticClient.Reply reply = send(client, "POST", "/_search", body.toString());
-            if (reply.status() == 404 || reply.error().contains("search_context_missing") || reply.error().contains("No search context")) {
-                throw new ValidationException("continuation.cursor: the point in time has expired (kept alive " + KEEP_ALIVE
-                    + " between invocations); start the export over");
-            }
-            if (reply.status() == 400) {
-                throw new ValidationException("source.query: " + reply.error());
-            }
-            if (!reply.ok()) {
+            ElasticClient.RawReply raw = client.sendRaw("POST", "/_search", ExactJson.write(body));
+            if (!raw.ok()) {
+                ElasticClient.Reply reply = raw.parsed();
+                if (reply.status() == 404 || reply.error().contains("search_context_missing") || reply.error().contains("No search context")) {
+                    throw new ValidationException("continuation.cursor: the point in time has expired (kept alive " + KEEP_ALIVE
+                        + " between invocations); start the export over");
+                }
+                if (reply.status() == 400) {
+                    throw new ValidationException("source.query: " + reply.error());
+                }
                 throw new ConnectionException("elasticsearch export: search: " + reply.error(), null);
             }
-            if (reply.body().path("pit_id").isTextual()) {
-                pit = reply.body().path("pit_id").asText();
-            }
-            JsonNode hits = reply.body().path("hits").path("hits");
-            if (hits.size() < size) {
-                exhausted = true;
-            }
-            if (!hits.isEmpty()) {
-                after = hits.get(hits.size() - 1).path("sort");
-            }
-            page = hits.iterator();
+            return raw.body();
         }
 
         @Override
@@ -167,7 +230,7 @@ final class ElasticBulk {
             }
             ObjectNode c = ExactJson.MAPPER.createObjectNode();
             c.put("pit", pit);
-            c.set("searchAfter", lastSort);
+            c.set("searchAfter", ExactJson.read(lastSort));
             return c;
         }
 
@@ -178,10 +241,15 @@ final class ElasticBulk {
 
         @Override
         public void close() {
+            closing = true;
+            fetcher.interrupt();
             try {
-                if (exhausted && !page.hasNext()) {
+                fetcher.join(30_000);
+                if (exhausted && finished) {
                     send(client, "DELETE", "/_pit", ExactJson.MAPPER.createObjectNode().put("id", pit).toString());
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 client.close();
             }
@@ -190,9 +258,17 @@ final class ElasticBulk {
 
     /** Imports parts into an index or alias through {@code _bulk}. */
     static final class Sink implements RecordSink {
+        /** {@code _bulk} requests sent at once: one is indexed while the next travels. */
+        private static final int IN_FLIGHT = 2;
+
         private final ElasticClient client;
         private final ImportRequest r;
         private final Throttle throttle;
+        private final java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(IN_FLIGHT, task -> {
+            Thread t = new Thread(task, "tidemark-es-bulk");
+            t.setDaemon(true);
+            return t;
+        });
 
         Sink(ElasticClient client, ImportRequest r, Manifest manifest, Throttle throttle) {
             this.client = client;
@@ -255,67 +331,91 @@ final class ElasticBulk {
         public long load(Manifest.Part part, PartCheck data, String stage) {
             String index = r.mode() == ImportMode.REPLACE ? stage.substring(0, stage.indexOf('|')) : r.name();
             String action = r.mode() == ImportMode.INSERT ? "create" : "index";
-            return data.forEachBatch(r.throughput().batchSize(), (lines, first) -> {
-                StringBuilder body = new StringBuilder();
-                for (int i = 0; i < lines.size(); i++) {
-                    appendRecord(body, action, lines.get(i), part, first + i);
+            java.util.ArrayDeque<InFlight> inFlight = new java.util.ArrayDeque<>();
+            try {
+                long rows = data.forEachByteBatch(r.throughput().batchSize(), (lines, first) -> {
+                    List<byte[]> records = new ArrayList<>(lines.size());
+                    java.util.Set<String> ids = new java.util.HashSet<>();
+                    for (int i = 0; i < lines.size(); i++) {
+                        String where = "part " + part.file() + ": record " + (first + i);
+                        ElasticRecords.Document doc = ElasticRecords.document(lines.get(i), r.idField(), where);
+                        if (doc.id() == null && r.mode() == ImportMode.UPSERT) {
+                            throw new ValidationException(where + " has no _id; upsert writes by _id (set destination.idField)");
+                        }
+                        if (doc.id() != null) {
+                            ids.add(doc.id());
+                        }
+                        byte[] meta = ElasticRecords.action(action, doc.id());
+                        byte[] record = java.util.Arrays.copyOf(meta, meta.length + doc.source().length + 1);
+                        System.arraycopy(doc.source(), 0, record, meta.length, doc.source().length);
+                        record[record.length - 1] = '\n';
+                        records.add(record);
+                    }
+                    // at most IN_FLIGHT requests at once; a batch that writes an id still in flight waits, so the last write wins
+                    while (inFlight.size() >= IN_FLIGHT || !inFlight.isEmpty() && !java.util.Collections.disjoint(inFlight.getLast().ids(), ids)) {
+                        await(inFlight.removeFirst());
+                    }
+                    inFlight.addLast(new InFlight(senders.submit(() -> bulk(index, records, part)), ids));
+                    throttle.acquire(lines.size());
+                });
+                while (!inFlight.isEmpty()) {
+                    await(inFlight.removeFirst());
                 }
-                bulk(index, body.toString(), part);
-                throttle.acquire(lines.size());
-            });
+                return rows;
+            } finally {
+                // a failure: let the requests already sent end before reporting, so nothing writes after the error
+                for (InFlight f : inFlight) {
+                    try {
+                        f.request().get();
+                    } catch (Exception e) {
+                        // the first failure is the one reported
+                    }
+                }
+            }
         }
 
-        private void appendRecord(StringBuilder body, String action, String line, Manifest.Part part, long number) {
-            JsonNode rec = ExactJson.read(line.getBytes(StandardCharsets.UTF_8));
-            JsonNode source;
-            JsonNode id;
-            if (rec.has("_source") && rec.size() <= 2 && (rec.size() == 1 || rec.has("_id"))) {
-                source = rec.get("_source");
-                id = rec.get("_id");
-            } else {
-                source = rec;
-                id = r.idField() == null ? null : rec.get(r.idField());
-                if (r.idField() != null && (id == null || id.isNull() || id.isContainerNode())) {
-                    throw new ValidationException("destination.idField: record " + number + " of " + part.file() + " has no scalar '"
-                        + r.idField() + "'");
-                }
-            }
-            if (!source.isObject()) {
-                throw new ValidationException("part " + part.file() + ": record " + number + " is not a JSON object");
-            }
-            if (id == null && r.mode() == ImportMode.UPSERT) {
-                throw new ValidationException("part " + part.file() + ": record " + number + " has no _id; upsert writes by _id (set destination.idField)");
-            }
-            ObjectNode meta = ExactJson.MAPPER.createObjectNode();
-            ObjectNode op = meta.putObject(id == null ? "index" : action);
-            if (id != null) {
-                op.put("_id", id.asText());
-            }
-            body.append(meta).append('\n').append(source).append('\n');
+        /** A {@code _bulk} request on its way, and the ids it writes. */
+        private record InFlight(java.util.concurrent.Future<?> request, java.util.Set<String> ids) {
         }
 
-        /** Sends one {@code _bulk} body, retrying 429s (whole or per item) with back-off. */
-        private void bulk(String index, String body, Manifest.Part part) {
-            String pending = body;
+        private static void await(InFlight f) {
+            try {
+                f.request().get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConnectionException("elasticsearch import: interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException cause) {
+                    throw cause;
+                }
+                throw new ConnectionException("elasticsearch import: " + e.getCause(), e.getCause());
+            }
+        }
+
+        /** Sends one {@code _bulk} request of whole records (action line + source line each), retrying 429s (whole or per item) with back-off. */
+        private void bulk(String index, List<byte[]> records, Manifest.Part part) {
+            List<byte[]> pending = records;
             long backoff = 100;
             for (int attempt = 1; ; attempt++) {
-                ElasticClient.Reply reply = send(client, "POST", "/" + enc(index) + "/_bulk?filter_path=errors,items.*.status,items.*.error", pending);
-                if (reply.status() == 429) {
-                    pending = retryOrFail(pending, attempt, part, "the cluster answered 429 to the bulk request");
-                } else if (!reply.ok()) {
-                    throw new ConnectionException("elasticsearch import of " + part.file() + " into " + index + ": " + reply.error(), null);
-                } else if (!reply.body().path("errors").asBoolean()) {
+                ByteArrayOutputStream body = new ByteArrayOutputStream(pending.stream().mapToInt(b -> b.length).sum());
+                pending.forEach(body::writeBytes);
+                ElasticClient.RawReply raw = client.sendRaw("POST", "/" + enc(index) + "/_bulk?filter_path=errors,items.*.status,items.*.error",
+                    body.toByteArray());
+                if (raw.status() == 429) {
+                    retryOrFail(attempt, part, "the cluster answered 429 to the bulk request");
+                } else if (!raw.ok()) {
+                    throw new ConnectionException("elasticsearch import of " + part.file() + " into " + index + ": " + raw.parsed().error(), null);
+                } else if (!hasErrors(raw.body())) {
                     return;
                 } else {
-                    String[] lines = pending.split("\n");
-                    StringBuilder again = new StringBuilder();
+                    List<byte[]> again = new ArrayList<>();
                     List<String> refused = new ArrayList<>();
-                    ArrayNode items = (ArrayNode) reply.body().path("items");
+                    ArrayNode items = (ArrayNode) raw.parsed().body().path("items");
                     for (int i = 0; i < items.size(); i++) {
                         JsonNode item = items.get(i).elements().next();
                         int status = item.path("status").asInt();
                         if (status == 429) {
-                            again.append(lines[2 * i]).append('\n').append(lines[2 * i + 1]).append('\n');
+                            again.add(pending.get(i));
                         } else if (status >= 300) {
                             refused.add(item.path("error").path("type").asText() + ": " + item.path("error").path("reason").asText());
                         }
@@ -327,18 +427,36 @@ final class ElasticBulk {
                     if (again.isEmpty()) {
                         return;
                     }
-                    pending = retryOrFail(again.toString(), attempt, part, "the cluster answered 429 to some records");
+                    retryOrFail(attempt, part, "the cluster answered 429 to some records");
+                    pending = again;
                 }
                 sleep(backoff);
                 backoff = Math.min(backoff * 2, 10_000);
             }
         }
 
-        private static String retryOrFail(String pending, int attempt, Manifest.Part part, String why) {
+        /** @return the {@code errors} flag of a {@code _bulk} answer, read without building the items' tree */
+        private static boolean hasErrors(byte[] answer) {
+            try (com.fasterxml.jackson.core.JsonParser p = ExactJson.MAPPER.getFactory().createParser(answer)) {
+                p.nextToken();
+                while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+                    if (name.equals("errors")) {
+                        return t == com.fasterxml.jackson.core.JsonToken.VALUE_TRUE;
+                    }
+                    p.skipChildren();
+                }
+                return false;
+            } catch (java.io.IOException e) {
+                throw new ConnectionException("elasticsearch import: unreadable _bulk answer: " + e.getMessage(), e);
+            }
+        }
+
+        private static void retryOrFail(int attempt, Manifest.Part part, String why) {
             if (attempt >= ATTEMPTS) {
                 throw new TransferFailedException("elasticsearch import of " + part.file() + ": " + why + " " + attempt + " times", null, true, null);
             }
-            return pending;
         }
 
         private static void sleep(long millis) {
@@ -386,6 +504,7 @@ final class ElasticBulk {
 
         @Override
         public void close() {
+            senders.shutdownNow();
             client.close();
         }
     }

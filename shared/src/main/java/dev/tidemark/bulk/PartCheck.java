@@ -77,6 +77,16 @@ public final class PartCheck implements AutoCloseable {
         void accept(java.util.List<String> lines, long first);
     }
 
+    /** Receives one batch of ndjson records as UTF-8 bytes, for writers that copy records without decoding them. */
+    @FunctionalInterface
+    public interface ByteBatch {
+        /**
+         * @param lines the records, in order, each without its line end
+         * @param first the 1-based number in the part of the first of them, for messages
+         */
+        void accept(java.util.List<byte[]> lines, long first);
+    }
+
     /**
      * Reads the part's ndjson records (empty lines skipped) in batches of {@code size}, hands each batch on, then
      * {@link #verify(long) verifies} the part.
@@ -87,25 +97,66 @@ public final class PartCheck implements AutoCloseable {
      * @throws dev.tidemark.error.ConnectionException when the part cannot be read from S3
      */
     public long forEachBatch(int size, Batch batch) {
+        return forEachByteBatch(size, (lines, first) -> batch.accept(lines.stream()
+            .map(l -> new String(l, java.nio.charset.StandardCharsets.UTF_8)).toList(), first));
+    }
+
+    /**
+     * As {@link #forEachBatch}, with each record as its bytes: lines end at {@code \n}, a {@code \r} before it is
+     * dropped (as {@link java.io.BufferedReader#readLine()} does), empty lines are skipped.
+     *
+     * @param size records per batch
+     * @param batch what writes a batch
+     * @return the records read
+     * @throws dev.tidemark.error.ConnectionException when the part cannot be read from S3
+     */
+    public long forEachByteBatch(int size, ByteBatch batch) {
         long rows = 0;
-        java.util.List<String> lines = new java.util.ArrayList<>(size);
+        java.util.List<byte[]> lines = new java.util.ArrayList<>(size);
+        byte[] buf = new byte[64 * 1024];
+        java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(1024);
         try {
-            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(records, java.nio.charset.StandardCharsets.UTF_8),
-                64 * 1024);
-            String line;
-            while ((line = in.readLine()) != null) {
-                if (line.isEmpty()) {
-                    continue;
+            int n;
+            while ((n = records.read(buf)) > 0) {
+                int start = 0;
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] != '\n') {
+                        continue;
+                    }
+                    int end = i > start && buf[i - 1] == '\r' ? i - 1 : i;
+                    byte[] record;
+                    if (line.size() == 0) {
+                        record = java.util.Arrays.copyOfRange(buf, start, end);
+                    } else {
+                        line.write(buf, start, i - start);
+                        record = line.toByteArray();
+                        line.reset();
+                        if (record.length > 0 && record[record.length - 1] == '\r') {
+                            record = java.util.Arrays.copyOf(record, record.length - 1);
+                        }
+                    }
+                    start = i + 1;
+                    if (record.length == 0) {
+                        continue;
+                    }
+                    lines.add(record);
+                    if (lines.size() == size) {
+                        batch.accept(lines, rows + 1);
+                        rows += lines.size();
+                        lines = new java.util.ArrayList<>(size);
+                    }
                 }
-                lines.add(line);
-                if (lines.size() == size) {
-                    batch.accept(lines, rows + 1);
-                    rows += lines.size();
-                    lines.clear();
-                }
+                line.write(buf, start, n - start);
             }
         } catch (IOException e) {
             throw new dev.tidemark.error.ConnectionException("reading part " + part.file() + ": " + e.getMessage(), e);
+        }
+        if (line.size() > 0) {
+            byte[] record = line.toByteArray();
+            int end = record[record.length - 1] == '\r' ? record.length - 1 : record.length;
+            if (end > 0) {
+                lines.add(java.util.Arrays.copyOf(record, end));
+            }
         }
         if (!lines.isEmpty()) {
             batch.accept(lines, rows + 1);

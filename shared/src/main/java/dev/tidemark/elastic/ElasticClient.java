@@ -113,6 +113,60 @@ public final class ElasticClient implements AutoCloseable {
     }
 
     /**
+     * An HTTP answer kept as bytes, for bulk paths that copy documents without parsing them into trees.
+     *
+     * @param status HTTP status
+     * @param body the body's bytes (empty when there is none)
+     */
+    public record RawReply(int status, byte[] body) {
+        /** @return whether the status is 2xx */
+        public boolean ok() {
+            return status >= 200 && status < 300;
+        }
+
+        /** @return the body parsed as a {@link Reply}, for reading an error */
+        public Reply parsed() {
+            JsonNode tree;
+            try {
+                tree = body.length == 0 ? Json.MAPPER.missingNode() : Json.MAPPER.readTree(body);
+            } catch (IOException e) {
+                tree = Json.MAPPER.getNodeFactory().textNode(new String(body, StandardCharsets.UTF_8));
+            }
+            return new Reply(status, tree);
+        }
+    }
+
+    /**
+     * @param method HTTP method
+     * @param path path and query
+     * @param body the body's bytes: JSON, or NDJSON for {@code _bulk}; or {@code null}
+     * @return the answer's status and bytes
+     * @throws ConnectionException when the cluster cannot be reached
+     */
+    public RawReply sendRaw(String method, String path, byte[] body) {
+        Request request = new Request(method, path);
+        if (body != null) {
+            boolean ndjson = path.contains("_bulk") || path.contains("_msearch");
+            request.setEntity(new org.apache.http.entity.ByteArrayEntity(body, ndjson ? ContentType.create("application/x-ndjson",
+                StandardCharsets.UTF_8) : ContentType.APPLICATION_JSON));
+        }
+        Response response;
+        try {
+            response = client.performRequest(request);
+        } catch (ResponseException e) {
+            response = e.getResponse();
+        } catch (IOException e) {
+            throw new ConnectionException("elasticsearch at " + url + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+        try {
+            byte[] bytes = response.getEntity() == null ? new byte[0] : EntityUtils.toByteArray(response.getEntity());
+            return new RawReply(response.getStatusLine().getStatusCode(), bytes);
+        } catch (IOException e) {
+            throw new ConnectionException("elasticsearch at " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * @param method HTTP method
      * @param path path and query
      * @param body a value serialised as JSON, or {@code null}

@@ -226,6 +226,23 @@ class ElasticBulkTest {
     }
 
     @Test
+    void recordsSharingAnIdEndAsTheLastOfThemThoughBatchesAreSentTwoAtATime(PostgresServer pg) throws Exception {
+        String folder = BulkFixture.folder();
+        f.exportAll(BulkFixture.event("{\"target\": \"pg\", \"source\": {\"query\": \"SELECT n, n % 3 AS id, 'v' || n AS v FROM "
+            + "generate_series(1, 60) n\", \"key\": [\"n\"]}, \"destination\": \"" + folder + "\", \"format\": \"ndjson\"}"), Budget.unlimited());
+        ObjectNode event = importInto("search", folder, index + "-dupes", "upsert");
+        ((ObjectNode) event.path("destination")).put("idField", "id");
+        event.put("batchSize", 1);
+        f.importAll(event, Budget.unlimited());
+
+        Map<String, JsonNode> docs = documents(index + "-dupes");
+        assertThat(docs).hasSize(3);
+        assertThat(docs.get("0").path("v").asText()).isEqualTo("v60");
+        assertThat(docs.get("1").path("v").asText()).isEqualTo("v58");
+        assertThat(docs.get("2").path("v").asText()).isEqualTo("v59");
+    }
+
+    @Test
     void badInputIsRefusedNamingTheFieldAndChangesNothing() {
         String folder = BulkFixture.folder();
         assertThatThrownBy(() -> f.exportAll(BulkFixture.event("{\"target\": \"search\", \"source\": {\"index\": \"nope\"}, \"destination\": \""

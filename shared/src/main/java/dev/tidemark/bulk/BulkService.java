@@ -350,24 +350,26 @@ public final class BulkService {
             throw new ValidationException("continuation.part: " + c.part() + " is past the manifest's " + manifest.parts().size() + " part(s)");
         }
         long bytes = 0;
-        if (c.phase().equals(Continuation.VERIFY)) {
-            for (int i = c.part(); i <= manifest.parts().size(); i++) {
-                if (i > c.part() && budget.softPassed()) {
-                    return importStopped(r, manifest, new Continuation(Continuation.VERIFY, i, null, null), 0, bytes, t0);
-                }
-                Manifest.Part part = manifest.parts().get(i - 1);
-                try (PartCheck check = new PartCheck(get(folder, part), part, manifest.compression())) {
-                    check.verify(check.countRecords(manifest.format()));
-                }
-                bytes += part.bytes();
-            }
-            c = new Continuation(Continuation.LOAD, 1, null, null);
-            if (budget.softPassed() && !manifest.parts().isEmpty()) {
-                return importStopped(r, manifest, c, 0, bytes, t0);
-            }
-        }
         long records = 0;
         try (RecordSink sink = openSink(r, manifest)) {
+            // a transactional sink loads the first part while the others are verified, and commits it only once all are
+            CompletableFuture<Integer> verifying = null;
+            if (c.phase().equals(Continuation.VERIFY) && c.part() == 1 && sink.transactional() && r.mode() != ImportMode.REPLACE
+                && !manifest.parts().isEmpty()) {
+                Manifest m = manifest;
+                verifying = CompletableFuture.supplyAsync(() -> verify(folder, m, 1, budget), BACKGROUND);
+                c = new Continuation(Continuation.LOAD, 1, null, null);
+            } else if (c.phase().equals(Continuation.VERIFY)) {
+                int unverified = verify(folder, manifest, c.part(), budget);
+                bytes += manifest.parts().subList(c.part() - 1, unverified - 1).stream().mapToLong(Manifest.Part::bytes).sum();
+                if (unverified <= manifest.parts().size()) {
+                    return importStopped(r, manifest, new Continuation(Continuation.VERIFY, unverified, null, null), 0, bytes, t0);
+                }
+                c = new Continuation(Continuation.LOAD, 1, null, null);
+                if (budget.softPassed() && !manifest.parts().isEmpty()) {
+                    return importStopped(r, manifest, c, 0, bytes, t0);
+                }
+            }
             String stage = c.stage();
             if (c.part() == 1 && stage == null) {
                 stage = sink.begin();
@@ -378,11 +380,23 @@ public final class BulkService {
                     return importStopped(r, manifest, here, records, bytes, t0);
                 }
                 Manifest.Part part = manifest.parts().get(i - 1);
+                long loaded;
                 try (PartCheck check = new PartCheck(get(folder, part), part, manifest.compression())) {
-                    records += sink.load(part, check, stage);
+                    if (verifying != null) {
+                        CompletableFuture<Integer> all = verifying;
+                        verifying = null;
+                        int parts = manifest.parts().size();
+                        loaded = sink.load(part, check, stage, () -> join(all) > parts);
+                        if (loaded < 0) {
+                            return importStopped(r, manifest, new Continuation(Continuation.VERIFY, join(all), null, null), 0, bytes, t0);
+                        }
+                    } else {
+                        loaded = sink.load(part, check, stage);
+                    }
                 } catch (RuntimeException e) {
                     throw failed(e, "import of " + part.file() + " into " + r.name(), here);
                 }
+                records += loaded;
                 bytes += part.bytes();
                 LOG.info("import {}: loaded {} ({} records)", r.target().name(), part.file(), part.rows());
             }
@@ -396,6 +410,26 @@ public final class BulkService {
         LOG.info("import {}: done, {} parts, {} records into {}", r.target().name(), manifest.parts().size(), manifest.totalRows(), r.name());
         return new BulkOutcome(true, null, new BulkResult("import", r.target().name(), folder.toString(), "done", manifest.parts().size(),
             manifest.parts().size(), records, manifest.totalRows(), bytes, millis(t0)));
+    }
+
+    /**
+     * Checks parts against the manifest (size, SHA-256, records), from part {@code from} on, until all are checked or the
+     * budget's soft limit passes.
+     *
+     * @return the number of the first part left unchecked ({@code parts + 1} when all are)
+     * @throws ManifestMismatchException naming the first part that differs
+     */
+    private int verify(S3Uri folder, Manifest manifest, int from, Budget budget) {
+        for (int i = from; i <= manifest.parts().size(); i++) {
+            if (i > from && budget.softPassed()) {
+                return i;
+            }
+            Manifest.Part part = manifest.parts().get(i - 1);
+            try (PartCheck check = new PartCheck(get(folder, part), part, manifest.compression())) {
+                check.verify(check.countRecords(manifest.format()));
+            }
+        }
+        return manifest.parts().size() + 1;
     }
 
     private BulkOutcome importStopped(ImportRequest r, Manifest m, Continuation next, long records, long bytes, long t0) {

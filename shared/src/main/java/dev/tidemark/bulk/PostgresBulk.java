@@ -338,6 +338,16 @@ final class PostgresBulk {
 
         @Override
         public long load(Manifest.Part part, PartCheck data, String stage) {
+            return load(part, data, stage, () -> true);
+        }
+
+        @Override
+        public boolean transactional() {
+            return true;
+        }
+
+        @Override
+        public long load(Manifest.Part part, PartCheck data, String stage, java.util.function.BooleanSupplier commit) {
             try {
                 String into = r.mode() == ImportMode.REPLACE ? stage : table.quoted();
                 long rows;
@@ -361,6 +371,10 @@ final class PostgresBulk {
                     rows = copyInto(into, data);
                 }
                 data.verify(rows);
+                if (!commit.getAsBoolean()) {
+                    c.rollback();
+                    return -1;
+                }
                 c.commit();
                 return rows;
             } catch (SQLException | IOException e) {

@@ -21,6 +21,26 @@ interface RecordSink extends AutoCloseable {
      */
     long load(Manifest.Part part, PartCheck data, String stage);
 
+    /** @return whether each part is one transaction, so that {@link #load(Manifest.Part, PartCheck, String, java.util.function.BooleanSupplier)} can hold its commit */
+    default boolean transactional() {
+        return false;
+    }
+
+    /**
+     * Loads one part in one transaction, and asks {@code commit} just before committing it: the import verifies the
+     * other parts meanwhile, and nothing is committed unless all of them match the manifest. Only for
+     * {@link #transactional()} sinks.
+     *
+     * @param part the part's manifest entry
+     * @param data the part's records, checked against the manifest as they are read
+     * @param stage the stage from {@link #begin()}, or {@code null}
+     * @param commit answers whether to commit (it may wait); {@code false} rolls the part back
+     * @return records written, or {@code -1} when the part was rolled back because {@code commit} answered {@code false}
+     */
+    default long load(Manifest.Part part, PartCheck data, String stage, java.util.function.BooleanSupplier commit) {
+        throw new UnsupportedOperationException("not a transactional sink");
+    }
+
     /**
      * Ends the import: a replace swaps the stage in.
      *

@@ -294,6 +294,22 @@ class PostgresBulkTest {
     }
 
     @Test
+    void aLieAboutALaterPartRollsBackTheFirstPartLoadedWhileItWasChecked() throws SQLException {
+        addManyRows();
+        String folder = BulkFixture.folder();
+        f.exportAll(export(folder, "csv", ", \"partSizeMb\": 1"), Budget.unlimited());
+        ObjectNode manifest = (ObjectNode) f.manifest(folder);
+        assertThat(manifest.path("parts").size()).isGreaterThan(2);
+        ObjectNode last = (ObjectNode) manifest.path("parts").get(manifest.path("parts").size() - 1);
+        last.put("rows", last.path("rows").asLong() - 1);
+        manifest.put("totalRows", manifest.path("totalRows").asLong() - 1);
+        f.putManifest(folder, manifest);
+        assertThatThrownBy(() -> f.importAll(importInto(folder, "items_copy", "upsert"), Budget.unlimited()))
+            .isInstanceOf(ManifestMismatchException.class).hasMessageContaining(last.path("file").asText());
+        assertThat(checksums("items_copy")).isEmpty();
+    }
+
+    @Test
     void anExportThatFailsMidwayLeavesNoPartialPartAndNoOpenMultipartUpload() throws SQLException {
         String folder = BulkFixture.folder();
         sql("CREATE TABLE big (id int PRIMARY KEY, pad text)");

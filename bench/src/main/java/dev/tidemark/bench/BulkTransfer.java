@@ -21,26 +21,63 @@ import java.util.Map;
 /**
  * Bulk transfer side by side, in one run, on the same servers (embedded PostgreSQL 17, Elasticsearch 8, S3Proxy):
  * <ul>
- *   <li>a pgbench table ({@code pgbench -i -s SCALE}): Tidemark's export and import (CSV, gzip, S3, JVM with
- *       {@code -Xmx256m}) against {@code psql \copy | gzip | aws s3 cp -} and its reverse;</li>
- *   <li>N Elasticsearch documents: Tidemark's export and import against elasticdump (npm) on the same index;</li>
+ *   <li>a pgbench table ({@code pgbench -i -s SCALE}): Tidemark's export and import (CSV, gzip, S3) against
+ *       {@code psql \copy | gzip | aws s3 cp -} and its reverse;</li>
+ *   <li>N Elasticsearch documents: Tidemark's export and import against elasticdump (npm) on the same index, both
+ *       talking to the node directly;</li>
  *   <li>peak RSS of Tidemark's JVM (GNU time's maximum resident set) on the small and the large table, to show that it
  *       does not grow with the data.</li>
  * </ul>
- * Arguments: pgbench scale (default 10), Elasticsearch documents (default 1000000). Prints ratios (higher is better for
- * Tidemark).
+ * Tidemark runs as the bulk functions do ({@link BulkCli}: its own JVM, {@code -Xmx256m} and the template's
+ * {@code JAVA_TOOL_OPTIONS}). Each side runs {@value #RUNS} times and the median is printed. Two ratios: against the
+ * invocation alone (the init is done once per Lambda execution environment, and SnapStart restores it from a
+ * snapshot), and against the whole process (a cold start without SnapStart).
+ * Arguments: pgbench scale (default 10), Elasticsearch documents (default 1000000). Ratios above 1 favour Tidemark.
  */
 public final class BulkTransfer {
 
     private static final String BUCKET = "bench-bulk";
+    private static final int RUNS = 3;
+    /** The template's {@code JAVA_TOOL_OPTIONS} for the bulk functions. */
+    private static final List<String> FUNCTION_JVM = List.of("-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC");
     private static Path repo;
     private static String s3Endpoint;
 
     private BulkTransfer() {
     }
 
-    /** A measured command. */
-    private record Run(double seconds, long maxRssKb, String output) {
+    /** A measured command; {@code invocation} is Tidemark's time after its init, else the whole time. */
+    private record Run(double seconds, long maxRssKb, String output, double invocation) {
+    }
+
+    /** The median of {@value #RUNS} runs, by whole time; {@code each} gets the run's number. */
+    private static Run median(java.util.function.IntFunction<Run> each) {
+        List<Run> runs = new ArrayList<>();
+        for (int i = 0; i < RUNS; i++) {
+            runs.add(each.apply(i));
+        }
+        runs.sort(java.util.Comparator.comparingDouble(Run::seconds));
+        Run mid = runs.get(RUNS / 2);
+        List<Run> byInvocation = new ArrayList<>(runs);
+        byInvocation.sort(java.util.Comparator.comparingDouble(Run::invocation));
+        long rss = runs.stream().mapToLong(Run::maxRssKb).max().orElse(0);
+        return new Run(mid.seconds(), rss, mid.output(), byInvocation.get(RUNS / 2).invocation());
+    }
+
+    /** Runs a step of the benchmark, whose checked exceptions end it. */
+    @FunctionalInterface
+    private interface Step {
+        Run run(int i) throws Exception;
+    }
+
+    private static java.util.function.IntFunction<Run> step(Step s) {
+        return i -> {
+            try {
+                return s.run(i);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
     }
 
     private static Run run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
@@ -57,18 +94,26 @@ public final class BulkTransfer {
             throw new IllegalStateException(String.join(" ", command) + " exited " + code + ":\n" + out);
         }
         long rss = 0;
+        double invocation = seconds;
         for (String line : out.lines().toList()) {
             if (line.startsWith("MAXRSS=")) {
                 rss = Long.parseLong(line.substring(7).trim());
             }
+            int at = line.indexOf("invocation-ms=");
+            if (at >= 0) {
+                invocation = Long.parseLong(line.substring(at + 14).trim()) / 1000.0;
+            }
         }
-        return new Run(seconds, rss, out);
+        return new Run(seconds, rss, out, invocation);
     }
 
     private static Run tidemark(String op, String store, String secret, String event) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return run(List.of(java, "-Xmx256m", "-Dlog4j2.level=WARN", "-cp", System.getProperty("java.class.path"), BulkCli.class.getName(), op, store,
-            secret, s3Endpoint, BUCKET, event), Map.of());
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
+        command.addAll(FUNCTION_JVM);
+        command.addAll(List.of("-Dlog4j2.level=WARN", "-cp", System.getProperty("java.class.path"), BulkCli.class.getName(), op, store, secret,
+            s3Endpoint, BUCKET, event));
+        return run(command, Map.of());
     }
 
     private static Map<String, String> awsEnv() {
@@ -94,54 +139,26 @@ public final class BulkTransfer {
         }
     }
 
-    private static void print(String what, double ours, double theirs, String theirName) {
-        System.out.printf("%-46s Tidemark %7.2f s   %-22s %7.2f s   ratio %5.2fx%n", what, ours, theirName, theirs, theirs / ours);
+    private static void print(String what, Run ours, Run theirs, String theirName) {
+        System.out.printf("%-44s Tidemark %6.2f s (cold %6.2f s)   %-24s %6.2f s   ratio %5.2fx (cold %5.2fx)%n", what, ours.invocation(),
+            ours.seconds(), theirName, theirs.seconds(), theirs.seconds() / ours.invocation(), theirs.seconds() / ours.seconds());
     }
 
-    /**
-     * An HTTP front for the embedded node, which has no {@code GET /} (elasticdump reads the version there): answers
-     * that one request and forwards every other. Both tools go through it, so both pay the same extra hop.
-     */
-    private static com.sun.net.httpserver.HttpServer front(String es) throws IOException {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
-        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 64);
-        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
-        server.createContext("/", exchange -> {
-            byte[] answer;
-            int status;
-            String type = "application/json";
-            if (exchange.getRequestMethod().equals("GET") && exchange.getRequestURI().getPath().equals("/")) {
-                status = 200;
-                answer = "{\"name\":\"embedded\",\"version\":{\"number\":\"8.19.21\",\"lucene_version\":\"9.12.2\"},\"tagline\":\"You Know, for Search\"}"
-                    .getBytes(StandardCharsets.UTF_8);
-            } else {
-                byte[] body = exchange.getRequestBody().readAllBytes();
-                var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(es + exchange.getRequestURI())).method(exchange.getRequestMethod(),
-                    body.length == 0 ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
-                String ct = exchange.getRequestHeaders().getFirst("Content-Type");
-                if (ct != null) {
-                    b.header("Content-Type", ct);
-                }
-                try {
-                    var r = http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
-                    status = r.statusCode();
-                    answer = r.body();
-                    type = r.headers().firstValue("Content-Type").orElse(type);
-                } catch (InterruptedException e) {
-                    throw new IOException(e);
-                }
+    private static void createIndex(String url, String name) {
+        try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null))) {
+            client.send("PUT", "/" + name, "{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}");
+        }
+    }
+
+    private static void requireCount(String url, String name, long expected) {
+        try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null))) {
+            client.send("POST", "/" + name + "/_refresh", null);
+            long count = client.send("GET", "/" + name + "/_count", null).body().path("count").asLong();
+            if (count != expected) {
+                throw new IllegalStateException(name + " holds " + count + " documents, not " + expected);
             }
-            exchange.getResponseHeaders().add("Content-Type", type);
-            boolean head = exchange.getRequestMethod().equals("HEAD");
-            exchange.sendResponseHeaders(status, head || answer.length == 0 ? -1 : answer.length);
-            try (var out = exchange.getResponseBody()) {
-                if (!head) {
-                    out.write(answer);
-                }
-            }
-        });
-        server.start();
-        return server;
+            client.send("DELETE", "/" + name, null);
+        }
     }
 
     /** @param args scale, documents */
@@ -169,32 +186,43 @@ public final class BulkTransfer {
             String secretSmall = secretBig.replace("\"big\"", "\"small\"");
 
             // PostgreSQL export
-            Run ours = tidemark("export", "postgres", secretBig, "{\"target\": \"t\", \"source\": {\"table\": \"pgbench_accounts\"}, "
-                + "\"destination\": \"s3://" + BUCKET + "/ours/\", \"format\": \"csv\", \"compression\": \"gzip\"}");
-            Run theirs = bash(psql + " -d big -c '\\copy pgbench_accounts to stdout with (format csv, header)' | gzip | " + aws + " --endpoint-url "
-                + s3Endpoint + " s3 cp - s3://" + BUCKET + "/psql/accounts.csv.gz");
+            String psqlCopy = psql + " -d big -c '\\copy pgbench_accounts to stdout with (format csv, header)' | gzip | " + aws + " --endpoint-url "
+                + s3Endpoint + " s3 cp - s3://" + BUCKET + "/psql/accounts.csv.gz";
+            Run ours = median(step(i -> tidemark("export", "postgres", secretBig, "{\"target\": \"t\", \"source\": {\"table\": \"pgbench_accounts\"}, "
+                + "\"destination\": \"s3://" + BUCKET + "/ours-" + i + "/\", \"format\": \"csv\", \"compression\": \"gzip\"}")));
+            Run theirs = median(step(i -> bash(psqlCopy)));
             Run oursSmall = tidemark("export", "postgres", secretSmall, "{\"target\": \"t\", \"source\": {\"table\": \"pgbench_accounts\"}, "
                 + "\"destination\": \"s3://" + BUCKET + "/ours-small/\", \"format\": \"csv\"}");
-            System.out.printf("%npgbench_accounts: %d rows (scale %d)%n", rows, scale);
-            print("PostgreSQL export (CSV, gzip, to S3)", ours.seconds(), theirs.seconds(), "psql|gzip|aws s3 cp");
+            System.out.printf("%npgbench_accounts: %d rows (scale %d); median of %d runs each%n", rows, scale, RUNS);
+            print("PostgreSQL export (CSV, gzip, to S3)", ours, theirs, "psql|gzip|aws s3 cp");
 
-            // PostgreSQL import
-            sql(pg, "big", "CREATE TABLE accounts_ours (LIKE pgbench_accounts INCLUDING ALL)");
-            sql(pg, "big", "CREATE TABLE accounts_psql (LIKE pgbench_accounts INCLUDING ALL)");
-            Run oursIn = tidemark("import", "postgres", secretBig, "{\"target\": \"t\", \"source\": \"s3://" + BUCKET + "/ours/\", "
-                + "\"destination\": {\"table\": \"accounts_ours\"}, \"mode\": \"insert\"}");
-            Run theirsIn = bash(aws + " --endpoint-url " + s3Endpoint + " s3 cp s3://" + BUCKET + "/psql/accounts.csv.gz - | gunzip | " + psql
-                + " -d big -c '\\copy accounts_psql from stdin with (format csv, header)'");
-            if (count(pg, "big", "accounts_ours") != rows || count(pg, "big", "accounts_psql") != rows) {
-                throw new IllegalStateException("an import lost rows");
-            }
-            print("PostgreSQL import (verify + COPY, from S3)", oursIn.seconds(), theirsIn.seconds(), "aws s3 cp|gunzip|psql");
+            // PostgreSQL import, each run into a fresh table
+            Run oursIn = median(step(i -> {
+                sql(pg, "big", "DROP TABLE IF EXISTS accounts_ours; CREATE TABLE accounts_ours (LIKE pgbench_accounts INCLUDING ALL)");
+                Run r = tidemark("import", "postgres", secretBig, "{\"target\": \"t\", \"source\": \"s3://" + BUCKET + "/ours-0/\", "
+                    + "\"destination\": {\"table\": \"accounts_ours\"}, \"mode\": \"insert\"}");
+                if (count(pg, "big", "accounts_ours") != rows) {
+                    throw new IllegalStateException("Tidemark's import lost rows");
+                }
+                return r;
+            }));
+            Run theirsIn = median(step(i -> {
+                sql(pg, "big", "DROP TABLE IF EXISTS accounts_psql; CREATE TABLE accounts_psql (LIKE pgbench_accounts INCLUDING ALL)");
+                Run r = bash(aws + " --endpoint-url " + s3Endpoint + " s3 cp s3://" + BUCKET + "/psql/accounts.csv.gz - | gunzip | " + psql
+                    + " -d big -c '\\copy accounts_psql from stdin with (format csv, header)'");
+                if (count(pg, "big", "accounts_psql") != rows) {
+                    throw new IllegalStateException("the psql import lost rows");
+                }
+                return r;
+            }));
+            print("PostgreSQL import (verify + COPY, from S3)", oursIn, theirsIn, "aws s3 cp|gunzip|psql");
             System.out.printf("peak RSS of Tidemark's JVM (-Xmx256m): export scale %d %d MB, scale 2 %d MB; import %d MB%n", scale,
                 ours.maxRssKb() / 1024, oursSmall.maxRssKb() / 1024, oursIn.maxRssKb() / 1024);
 
             // Elasticsearch
             String index = "bench";
-            try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(es.url(), null, null, null))) {
+            String url = es.url();
+            try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null))) {
                 client.send("PUT", "/" + index, "{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0, \"refresh_interval\": \"-1\"}}");
                 StringBuilder bulk = new StringBuilder();
                 for (int i = 0; i < docs; i++) {
@@ -207,31 +235,36 @@ public final class BulkTransfer {
                     }
                 }
                 client.send("POST", "/" + index + "/_refresh", null);
-                client.send("PUT", "/" + index + "-ours/", "{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}");
-                client.send("PUT", "/" + index + "-dump/", "{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}");
             }
-            com.sun.net.httpserver.HttpServer front = front(es.url());
-            String url = "http://127.0.0.1:" + front.getAddress().getPort();
             String esSecret = "{\"url\":\"" + url + "\"}";
-            Run esOurs = tidemark("export", "elasticsearch", esSecret, "{\"target\": \"t\", \"source\": {\"index\": \"" + index + "\"}, "
-                + "\"destination\": \"s3://" + BUCKET + "/es-ours/\", \"batchSize\": 5000}");
+            Run esOurs = median(step(i -> tidemark("export", "elasticsearch", esSecret, "{\"target\": \"t\", \"source\": {\"index\": \"" + index
+                + "\"}, \"destination\": \"s3://" + BUCKET + "/es-ours-" + i + "/\", \"batchSize\": 5000}")));
+            Run esOursFast = median(step(i -> tidemark("export", "elasticsearch", esSecret, "{\"target\": \"t\", \"source\": {\"index\": \"" + index
+                + "\"}, \"destination\": \"s3://" + BUCKET + "/es-fast-" + i + "/\", \"batchSize\": 5000, \"compressionLevel\": 1}")));
             Path dump = work.resolve("dump.ndjson");
-            Run esDump = run(List.of(elasticdump, "--input=" + url + "/" + index, "--output=" + dump, "--type=data", "--limit=5000",
-                "--quiet"), Map.of());
-            System.out.printf("%nElasticsearch: %d documents%n", docs);
-            print("Elasticsearch export (to S3, gzip)", esOurs.seconds(), esDump.seconds(), "elasticdump (to file)");
-            Run esOursIn = tidemark("import", "elasticsearch", esSecret, "{\"target\": \"t\", \"source\": \"s3://" + BUCKET + "/es-ours/\", "
-                + "\"destination\": {\"index\": \"" + index + "-ours\"}, \"mode\": \"upsert\", \"batchSize\": 5000}");
-            Run esDumpIn = run(List.of(elasticdump, "--input=" + dump, "--output=" + url + "/" + index + "-dump", "--type=data",
-                "--limit=5000", "--quiet"), Map.of());
-            print("Elasticsearch import (verify + _bulk, from S3)", esOursIn.seconds(), esDumpIn.seconds(), "elasticdump (from file)");
-            try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(es.url(), null, null, null))) {
-                client.send("POST", "/_refresh", null);
-                long a = client.send("GET", "/" + index + "-ours/_count", null).body().path("count").asLong();
-                long b = client.send("GET", "/" + index + "-dump/_count", null).body().path("count").asLong();
-                System.out.printf("documents imported: Tidemark %d, elasticdump %d%n", a, b);
-            }
-            front.stop(0);
+            Run esDump = median(step(i -> {
+                Files.deleteIfExists(dump);
+                return run(List.of(elasticdump, "--input=" + url + "/" + index, "--output=" + dump, "--type=data", "--limit=5000", "--quiet"), Map.of());
+            }));
+            System.out.printf("%nElasticsearch: %d documents; median of %d runs each%n", docs, RUNS);
+            print("Elasticsearch export (to S3, gzip)", esOurs, esDump, "elasticdump (to a file)");
+            print("Elasticsearch export (to S3, gzip level 1)", esOursFast, esDump, "elasticdump (to a file)");
+            Run esOursIn = median(step(i -> {
+                String into = index + "-ours-" + i;
+                createIndex(url, into);
+                Run r = tidemark("import", "elasticsearch", esSecret, "{\"target\": \"t\", \"source\": \"s3://" + BUCKET + "/es-ours-0/\", "
+                    + "\"destination\": {\"index\": \"" + into + "\"}, \"mode\": \"upsert\", \"batchSize\": 5000}");
+                requireCount(url, into, docs);
+                return r;
+            }));
+            Run esDumpIn = median(step(i -> {
+                String into = index + "-dump-" + i;
+                createIndex(url, into);
+                Run r = run(List.of(elasticdump, "--input=" + dump, "--output=" + url + "/" + into, "--type=data", "--limit=5000", "--quiet"), Map.of());
+                requireCount(url, into, docs);
+                return r;
+            }));
+            print("Elasticsearch import (verify + _bulk, from S3)", esOursIn, esDumpIn, "elasticdump (from a file)");
             System.out.printf("peak RSS of Tidemark's JVM (-Xmx256m): Elasticsearch export %d MB, import %d MB%n", esOurs.maxRssKb() / 1024,
                 esOursIn.maxRssKb() / 1024);
         }

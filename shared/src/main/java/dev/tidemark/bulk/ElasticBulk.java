@@ -352,7 +352,7 @@ final class ElasticBulk {
                         records.add(record);
                     }
                     // at most IN_FLIGHT requests at once; a batch that writes an id still in flight waits, so the last write wins
-                    while (inFlight.size() >= IN_FLIGHT || !inFlight.isEmpty() && !java.util.Collections.disjoint(inFlight.getLast().ids(), ids)) {
+                    while (inFlight.size() >= IN_FLIGHT || inFlight.stream().anyMatch(f -> !java.util.Collections.disjoint(f.ids(), ids))) {
                         await(inFlight.removeFirst());
                     }
                     inFlight.addLast(new InFlight(senders.submit(() -> bulk(index, records, part)), ids));

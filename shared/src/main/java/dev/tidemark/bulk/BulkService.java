@@ -265,7 +265,7 @@ public final class BulkService {
         String prefix = folder.key("manifest.");
         boolean taken;
         try {
-            taken = s3().listObjectsV2(b -> b.bucket(folder.bucket()).prefix(prefix).maxKeys(10)).contents().stream()
+            taken = s3().listObjectsV2(b -> b.bucket(folder.bucket()).prefix(prefix)).contents().stream()
                 .anyMatch(o -> o.key().equals(folder.key(Manifest.FILE)) || o.key().equals(folder.key(Manifest.PARTIAL_FILE)));
         } catch (S3Exception e) {
             throw new ConnectionException(folder + ": " + e.getMessage(), e);
@@ -381,8 +381,9 @@ public final class BulkService {
                 }
                 Manifest.Part part = manifest.parts().get(i - 1);
                 long loaded;
+                boolean overlapped = verifying != null;
                 try (PartCheck check = new PartCheck(get(folder, part), part, manifest.compression())) {
-                    if (verifying != null) {
+                    if (overlapped) {
                         CompletableFuture<Integer> all = verifying;
                         verifying = null;
                         int parts = manifest.parts().size();
@@ -394,7 +395,8 @@ public final class BulkService {
                         loaded = sink.load(part, check, stage);
                     }
                 } catch (RuntimeException e) {
-                    throw failed(e, "import of " + part.file() + " into " + r.name(), here);
+                    // while the other parts were still being verified, a retry starts with their verification again
+                    throw failed(e, "import of " + part.file() + " into " + r.name(), overlapped ? new Continuation(Continuation.VERIFY, 1, null, null) : here);
                 }
                 records += loaded;
                 bytes += part.bytes();

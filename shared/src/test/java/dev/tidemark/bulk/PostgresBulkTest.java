@@ -310,6 +310,18 @@ class PostgresBulkTest {
     }
 
     @Test
+    void aFirstPartThatFailsWhileTheOthersAreCheckedIsResumedFromTheCheck() throws SQLException {
+        addManyRows();
+        String folder = BulkFixture.folder();
+        f.exportAll(export(folder, "csv", ", \"partSizeMb\": 1"), Budget.unlimited());
+        sql("INSERT INTO items_copy (id, name) VALUES (1, 'x')");
+        assertThatThrownBy(() -> f.importAll(importInto(folder, "items_copy", "insert"), Budget.unlimited()))
+            .isInstanceOf(TransferFailedException.class).hasMessageContaining("duplicate key")
+            .satisfies(e -> assertThat(((TransferFailedException) e).continuation()).contains("\"phase\":\"verify\",\"part\":1"));
+        assertThat(checksums("items_copy")).hasSize(1);
+    }
+
+    @Test
     void anExportThatFailsMidwayLeavesNoPartialPartAndNoOpenMultipartUpload() throws SQLException {
         String folder = BulkFixture.folder();
         sql("CREATE TABLE big (id int PRIMARY KEY, pad text)");

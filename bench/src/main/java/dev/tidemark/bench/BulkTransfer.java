@@ -24,7 +24,8 @@ import java.util.Map;
  *   <li>a pgbench table ({@code pgbench -i -s SCALE}): Tidemark's export and import (CSV, gzip, S3) against
  *       {@code psql \copy | gzip | aws s3 cp -} and its reverse;</li>
  *   <li>N Elasticsearch documents: Tidemark's export and import against elasticdump (npm) on the same index, both
- *       talking to the node directly;</li>
+ *       talking to the node directly; elasticdump with Tidemark's page size ({@code --limit=5000}, three runs) and as it
+ *       ships ({@code --limit=100}, one run);</li>
  *   <li>peak RSS of Tidemark's JVM (GNU time's maximum resident set) on the small and the large table, to show that it
  *       does not grow with the data.</li>
  * </ul>
@@ -32,7 +33,8 @@ import java.util.Map;
  * {@code JAVA_TOOL_OPTIONS}). Each side runs {@value #RUNS} times and the median is printed. Two ratios: against the
  * invocation alone (the init is done once per Lambda execution environment, and SnapStart restores it from a
  * snapshot), and against the whole process (a cold start without SnapStart).
- * Arguments: pgbench scale (default 10), Elasticsearch documents (default 1000000). Ratios above 1 favour Tidemark.
+ * Arguments: pgbench scale (default 10), Elasticsearch documents (default 1000000), and {@code defaults} to add
+ * elasticdump as it ships. Ratios above 1 favour Tidemark.
  */
 public final class BulkTransfer {
 
@@ -165,6 +167,7 @@ public final class BulkTransfer {
     public static void main(String[] args) throws Exception {
         int scale = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int docs = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        boolean withDefaults = args.length > 2 && args[2].equals("defaults");
         repo = Path.of(System.getProperty("tidemark.root", "."));
         String aws = System.getProperty("tidemark.aws", "aws");
         String elasticdump = repo.resolve("bench/node_modules/.bin/elasticdump").toString();
@@ -265,6 +268,17 @@ public final class BulkTransfer {
                 return r;
             }));
             print("Elasticsearch import (verify + _bulk, from S3)", esOursIn, esDumpIn, "elasticdump (from a file)");
+            // elasticdump as it ships (--limit 100), once each, when asked for: its import alone takes over ten minutes
+            if (withDefaults) {
+                Path dumpDefault = work.resolve("dump-default.ndjson");
+                Run esDumpDefault = run(List.of(elasticdump, "--input=" + url + "/" + index, "--output=" + dumpDefault, "--type=data", "--quiet"), Map.of());
+                createIndex(url, index + "-dump-default");
+                Run esDumpDefaultIn = run(List.of(elasticdump, "--input=" + dumpDefault, "--output=" + url + "/" + index + "-dump-default", "--type=data",
+                    "--quiet"), Map.of());
+                requireCount(url, index + "-dump-default", docs);
+                print("Elasticsearch export (to S3, gzip)", esOurs, esDumpDefault, "elasticdump, defaults");
+                print("Elasticsearch import (verify + _bulk, from S3)", esOursIn, esDumpDefaultIn, "elasticdump, defaults");
+            }
             System.out.printf("peak RSS of Tidemark's JVM (-Xmx256m): Elasticsearch export %d MB, import %d MB%n", esOurs.maxRssKb() / 1024,
                 esOursIn.maxRssKb() / 1024);
         }

@@ -174,6 +174,11 @@ final class ElasticBulk {
                     byte[] body = fetch(currentPit, searchAfter);
                     byte[] last = ElasticRecords.lastSort(body);
                     if (last == null) {
+                        // the end, unless the answer is laid out otherwise than expected: then stop rather than lose the rest
+                        if (!ElasticRecords.page(body).lines().isEmpty()) {
+                            throw new ConnectionException("elasticsearch export: a search answer's sort values were not found; the next page "
+                                + "cannot be asked for safely", null);
+                        }
                         pages.put(END);
                         return;
                     }

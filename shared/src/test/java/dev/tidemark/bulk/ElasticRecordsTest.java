@@ -46,6 +46,10 @@ class ElasticRecordsTest {
         assertThat(ElasticRecords.lastSort(utf8(empty))).isNull();
         assertThat(ElasticRecords.page(utf8(empty)).lines()).isEmpty();
         assertThat(ElasticRecords.leadingPitId(utf8("{\"took\":1,\"pit_id\":\"p\"}"))).isNull();
+        // laid out otherwise (spaces): no sort values found though there are hits, which the export refuses to take for the end
+        String spaced = "{\"hits\": {\"hits\": [{\"_id\": \"1\", \"_source\": {}, \"sort\": [4]}]}}";
+        assertThat(ElasticRecords.lastSort(utf8(spaced))).isNull();
+        assertThat(ElasticRecords.page(utf8(spaced)).lines()).hasSize(1);
     }
 
     @Test

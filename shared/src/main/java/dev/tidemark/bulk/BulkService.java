@@ -191,7 +191,8 @@ public final class BulkService {
             byte[] record = source.next();
             while (record != null) {
                 int number = manifest.parts().size() + 1;
-                PartWriter part = new PartWriter(s3, folder, Manifest.partFile(number, r.format(), r.compression()), r.compression(), r.compressionLevel(), CHUNK, header);
+                PartWriter part = new PartWriter(s3, folder, Manifest.partFile(number, r.format(), r.compression()), r.compression(),
+                    r.compressionLevel(), CHUNK, header);
                 Throttle throttle = new Throttle(r.throughput().maxRowsPerSecond());
                 boolean full = false;
                 try {
@@ -396,7 +397,8 @@ public final class BulkService {
                     }
                 } catch (RuntimeException e) {
                     // while the other parts were still being verified, a retry starts with their verification again
-                    throw failed(e, "import of " + part.file() + " into " + r.name(), overlapped ? new Continuation(Continuation.VERIFY, 1, null, null) : here);
+                    throw failed(e, "import of " + part.file() + " into " + r.name(),
+                        overlapped ? new Continuation(Continuation.VERIFY, 1, null, null) : here);
                 }
                 records += loaded;
                 bytes += part.bytes();

@@ -40,8 +40,8 @@ import java.util.Set;
 public record ExportRequest(TargetConfig target, Source source, S3Uri destination, BulkFormat format, Compression compression,
                             int compressionLevel, long partSizeBytes, Throughput throughput, Continuation continuation) {
 
-    private static final Set<String> FIELDS = Set.of("target", "source", "destination", "format", "compression", "compressionLevel", "partSizeMb", "batchSize",
-        "maxRowsPerSecond", "maxSecondsPerCall", "continuation", "done", "result");
+    private static final Set<String> FIELDS = Set.of("target", "source", "destination", "format", "compression", "compressionLevel",
+        "partSizeMb", "batchSize", "maxRowsPerSecond", "maxSecondsPerCall", "continuation", "done", "result");
 
     /**
      * What to export.

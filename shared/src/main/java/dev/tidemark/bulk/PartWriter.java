@@ -26,7 +26,8 @@ final class PartWriter {
      * @param chunkSize upload chunk size in bytes
      * @param header bytes written first (a CSV header line), or {@code null}
      */
-    PartWriter(java.util.function.Supplier<S3Client> s3, S3Uri folder, String file, Compression compression, int level, int chunkSize, byte[] header) {
+    PartWriter(java.util.function.Supplier<S3Client> s3, S3Uri folder, String file, Compression compression, int level, int chunkSize,
+               byte[] header) {
         this.file = file;
         this.upload = new S3MultipartOutputStream(s3, folder.bucket(), folder.key(file), chunkSize);
         try {

@@ -21,7 +21,10 @@ interface RecordSink extends AutoCloseable {
      */
     long load(Manifest.Part part, PartCheck data, String stage);
 
-    /** @return whether each part is one transaction, so that {@link #load(Manifest.Part, PartCheck, String, java.util.function.BooleanSupplier)} can hold its commit */
+    /**
+     * @return whether each part is one transaction, so that
+     *         {@link #load(Manifest.Part, PartCheck, String, java.util.function.BooleanSupplier)} can hold its commit
+     */
     default boolean transactional() {
         return false;
     }

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * Streams one S3 object through a multipart upload (S3 API: CreateMultipartUpload, UploadPart, CompleteMultipartUpload),
- * holding at most two chunks in memory: one being filled while the previous one is uploaded on a background thread. Counts the bytes and computes their SHA-256 on the way.
+ * holding at most two chunks in memory: one being filled while the previous one is uploaded on a background thread.
+ * Counts the bytes and computes their SHA-256 on the way.
  * {@link #close()} completes the upload; {@link #abort()} aborts it (S3 then keeps nothing, so no orphan upload is left).
  * An object of fewer bytes than one chunk is sent by one PutObject instead (one request rather than three).
  * The client is asked for only when the first request is due, so a caller may still be preparing it (or checking the

@@ -9,9 +9,9 @@ import java.util.Map;
 
 /**
  * What every function builds once per execution environment (at init, so SnapStart snapshots it): the environment,
- * the Secrets Manager client with its cache, and the S3 client (created on first use, or at init by {@link #withS3Ready()}). {@link #engines()} reads the
- * configuration on each call, so a bad configuration is reported by the invocation as a
- * {@link dev.tidemark.error.ValidationException}, not as a failed init.
+ * the Secrets Manager client with its cache, and the S3 client (created on first use, or at init by
+ * {@link #withS3Ready()}). {@link #engines()} reads the configuration on each call, so a bad configuration is reported
+ * by the invocation as a {@link dev.tidemark.error.ValidationException}, not as a failed init.
  */
 public final class FunctionRuntime {
 

@@ -124,20 +124,41 @@ final class JsonSpans {
     }
 
     /**
+     * Opens the container these bytes hold.
+     *
+     * @return the offset of its first member or element, or {@code -1} when it is empty
+     */
+    private int open(byte opening, byte closing) {
+        int i = skipSpace(from);
+        if (i >= to || b[i] != opening) {
+            throw malformed(i, "'" + (char) opening + "'");
+        }
+        i = skipSpace(i + 1);
+        return i < to && b[i] == closing ? -1 : i;
+    }
+
+    /**
+     * @param end offset just after a member or element
+     * @return the offset of the next one, or {@code -1} when the container closes after it
+     */
+    private int next(int end, byte closing) {
+        int i = skipSpace(end);
+        if (i < to && b[i] == ',') {
+            return skipSpace(i + 1);
+        }
+        if (i < to && b[i] == closing) {
+            return -1;
+        }
+        throw malformed(i, "',' or '" + (char) closing + "'");
+    }
+
+    /**
      * Calls {@code member} for each member of the object these bytes hold, in order.
      *
      * @throws ValidationException when they hold no well-formed object
      */
     void object(Member member) {
-        int i = skipSpace(from);
-        if (i >= to || b[i] != '{') {
-            throw malformed(i, "'{'");
-        }
-        i = skipSpace(i + 1);
-        if (i < to && b[i] == '}') {
-            return;
-        }
-        while (true) {
+        for (int i = open((byte) '{', (byte) '}'); i >= 0; ) {
             if (i >= to || b[i] != '"') {
                 throw malformed(i, "a member name");
             }
@@ -150,14 +171,7 @@ final class JsonSpans {
             i = skipSpace(i + 1);
             int end = skipValue(i);
             member.accept(name, i, end);
-            i = skipSpace(end);
-            if (i < to && b[i] == ',') {
-                i = skipSpace(i + 1);
-            } else if (i < to && b[i] == '}') {
-                return;
-            } else {
-                throw malformed(i, "',' or '}'");
-            }
+            i = next(end, (byte) '}');
         }
     }
 
@@ -167,25 +181,10 @@ final class JsonSpans {
      * @throws ValidationException when they hold no well-formed array
      */
     void array(Element element) {
-        int i = skipSpace(from);
-        if (i >= to || b[i] != '[') {
-            throw malformed(i, "'['");
-        }
-        i = skipSpace(i + 1);
-        if (i < to && b[i] == ']') {
-            return;
-        }
-        while (true) {
+        for (int i = open((byte) '[', (byte) ']'); i >= 0; ) {
             int end = skipValue(i);
             element.accept(i, end);
-            i = skipSpace(end);
-            if (i < to && b[i] == ',') {
-                i = skipSpace(i + 1);
-            } else if (i < to && b[i] == ']') {
-                return;
-            } else {
-                throw malformed(i, "',' or ']'");
-            }
+            i = next(end, (byte) ']');
         }
     }
 

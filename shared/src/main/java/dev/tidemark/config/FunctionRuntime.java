@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * What every function builds once per execution environment (at init, so SnapStart snapshots it): the environment,
  * the Secrets Manager client with its cache, and the S3 client (created on first use, or at init by
- * {@link #withS3Ready()}). {@link #engines()} reads the configuration on each call, so a bad configuration is reported
+ * {@link #readyForBulk()}). {@link #engines()} reads the configuration on each call, so a bad configuration is reported
  * by the invocation as a {@link dev.tidemark.error.ValidationException}, not as a failed init.
  */
 public final class FunctionRuntime {
@@ -54,13 +54,15 @@ public final class FunctionRuntime {
     }
 
     /**
-     * Builds the S3 client now. The bulk functions call this from their constructors: in Lambda's init phase, so that
-     * SnapStart's snapshot holds a ready client (building one costs most of a second of class loading).
+     * Prepares what a bulk function needs before its first invocation: builds the S3 client and primes the bulk classes
+     * ({@link dev.tidemark.bulk.BulkService#prime()}). The bulk functions call this from their constructors, in Lambda's
+     * init phase, so that SnapStart's snapshot holds both (building the client alone costs most of a second).
      *
      * @return this runtime
      */
-    public FunctionRuntime withS3Ready() {
+    public FunctionRuntime readyForBulk() {
         s3();
+        dev.tidemark.bulk.BulkService.prime();
         return this;
     }
 

@@ -6,8 +6,8 @@ import dev.tidemark.json.Json;
 import dev.tidemark.secrets.ConnectionSecrets;
 import org.apache.http.Header;
 import org.apache.http.HttpHost;
+import org.apache.http.entity.ByteArrayEntity;
 import org.apache.http.entity.ContentType;
-import org.apache.http.entity.StringEntity;
 import org.apache.http.message.BasicHeader;
 import org.apache.http.util.EntityUtils;
 import org.elasticsearch.client.Request;
@@ -93,23 +93,7 @@ public final class ElasticClient implements AutoCloseable {
      * @throws ConnectionException when the cluster cannot be reached
      */
     public Reply send(String method, String path, String body, com.fasterxml.jackson.databind.ObjectMapper mapper) {
-        Request request = new Request(method, path);
-        if (body != null) {
-            boolean ndjson = path.contains("_bulk") || path.contains("_msearch");
-            request.setEntity(new StringEntity(body, ndjson ? ContentType.create("application/x-ndjson", StandardCharsets.UTF_8)
-                : ContentType.APPLICATION_JSON));
-        }
-        try {
-            return toReply(client.performRequest(request), mapper);
-        } catch (ResponseException e) {
-            try {
-                return toReply(e.getResponse(), mapper);
-            } catch (IOException io) {
-                throw new ConnectionException("elasticsearch at " + url + ": " + io.getMessage(), io);
-            }
-        } catch (IOException e) {
-            throw new ConnectionException("elasticsearch at " + url + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
-        }
+        return sendRaw(method, path, body == null ? null : body.getBytes(StandardCharsets.UTF_8)).parsed(mapper);
     }
 
     /**
@@ -126,11 +110,20 @@ public final class ElasticClient implements AutoCloseable {
 
         /** @return the body parsed as a {@link Reply}, for reading an error */
         public Reply parsed() {
+            return parsed(Json.MAPPER);
+        }
+
+        /**
+         * @param mapper the mapper that parses the body
+         * @return the body parsed as a {@link Reply}: a missing node when blank, a text node when not JSON
+         */
+        public Reply parsed(com.fasterxml.jackson.databind.ObjectMapper mapper) {
+            String text = new String(body, StandardCharsets.UTF_8);
             JsonNode tree;
             try {
-                tree = body.length == 0 ? Json.MAPPER.missingNode() : Json.MAPPER.readTree(body);
-            } catch (IOException e) {
-                tree = Json.MAPPER.getNodeFactory().textNode(new String(body, StandardCharsets.UTF_8));
+                tree = text.isBlank() ? mapper.missingNode() : mapper.readTree(text);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                tree = Json.MAPPER.getNodeFactory().textNode(text);
             }
             return new Reply(status, tree);
         }
@@ -147,7 +140,7 @@ public final class ElasticClient implements AutoCloseable {
         Request request = new Request(method, path);
         if (body != null) {
             boolean ndjson = path.contains("_bulk") || path.contains("_msearch");
-            request.setEntity(new org.apache.http.entity.ByteArrayEntity(body, ndjson ? ContentType.create("application/x-ndjson",
+            request.setEntity(new ByteArrayEntity(body, ndjson ? ContentType.create("application/x-ndjson",
                 StandardCharsets.UTF_8) : ContentType.APPLICATION_JSON));
         }
         Response response;
@@ -178,22 +171,6 @@ public final class ElasticClient implements AutoCloseable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException(e);
         }
-    }
-
-    private static Reply toReply(Response response, com.fasterxml.jackson.databind.ObjectMapper mapper) throws IOException {
-        String text;
-        try {
-            text = response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
-        } catch (org.apache.http.ParseException e) {
-            throw new IOException(e);
-        }
-        JsonNode body;
-        try {
-            body = text.isBlank() ? mapper.missingNode() : mapper.readTree(text);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            body = Json.MAPPER.getNodeFactory().textNode(text);
-        }
-        return new Reply(response.getStatusLine().getStatusCode(), body);
     }
 
     @Override

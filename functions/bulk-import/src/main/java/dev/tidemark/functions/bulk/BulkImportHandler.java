@@ -38,8 +38,7 @@ public final class BulkImportHandler implements RequestStreamHandler {
 
     /** @param env environment variables (the local runtime passes each function's own) */
     public BulkImportHandler(Map<String, String> env) {
-        this.runtime = new FunctionRuntime(env).withS3Ready();
-        BulkService.prime();
+        this.runtime = new FunctionRuntime(env).readyForBulk();
     }
 
     @Override

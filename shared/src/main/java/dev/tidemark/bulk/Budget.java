@@ -51,6 +51,11 @@ public record Budget(long softNanos, long hardNanos) {
         return System.nanoTime() - softNanos >= 0;
     }
 
+    /** @return milliseconds until the hard limit, zero once it has passed */
+    public long hardRemainingMillis() {
+        return Math.max(0, (hardNanos - System.nanoTime()) / 1_000_000);
+    }
+
     /** @return whether the hard limit has passed */
     public boolean hardPassed() {
         return System.nanoTime() - hardNanos >= 0;

@@ -12,6 +12,7 @@ import dev.tidemark.error.ValidationException;
 import dev.tidemark.json.Json;
 import dev.tidemark.migration.MigrationEngine;
 import dev.tidemark.migration.Store;
+import dev.tidemark.postgres.SqlStates;
 import dev.tidemark.secrets.ConnectionSecrets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -180,7 +181,7 @@ public final class BulkService {
         long records = 0;
         long bytes = 0;
         JsonNode cursor = c.cursor();
-        try (RecordSource source = openSource(r, cursor)) {
+        try (RecordSource source = openSource(r, cursor, budget)) {
             if (manifest == null) {
                 manifest = new Manifest(Manifest.FORMAT_VERSION, r.format(), r.compression(), new Manifest.Source(r.target().store(),
                     r.target().name(), r.source().name(), r.source().query(), r.source().projection(), source.key()), null,
@@ -284,7 +285,8 @@ public final class BulkService {
     }
 
     private static TidemarkException failed(RuntimeException e, String what, Continuation resume) {
-        if (e instanceof TidemarkException t && !(e instanceof ConnectionException)) {
+        if (e instanceof TidemarkException t && !(e instanceof ConnectionException)
+            && !(e instanceof TransferFailedException f && f.continuation() == null)) {
             return t; // bad input, a lying manifest, a secret: nothing to resume
         }
         boolean retryable = !(e instanceof TidemarkException t) || t.retryable();
@@ -301,11 +303,27 @@ public final class BulkService {
         }
     }
 
-    private RecordSource openSource(ExportRequest r, JsonNode cursor) {
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // the original error is reported
+        }
+    }
+
+    private RecordSource openSource(ExportRequest r, JsonNode cursor, Budget budget) {
         TargetConfig t = r.target();
         String secret = engines.secret(t);
         return switch (t.store()) {
-            case POSTGRES -> PostgresBulk.export(postgres(t, secret), r, cursor);
+            case POSTGRES -> {
+                Connection c = postgres(t, secret);
+                try {
+                    yield PostgresBulk.export(c, r, cursor, budget.hardRemainingMillis());
+                } catch (RuntimeException e) {
+                    closeQuietly(c);
+                    throw e;
+                }
+            }
             case MONGODB -> {
                 ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(t.secretId(), secret, t.database());
                 yield MongoBulk.export(EngineFactory.mongoClient(m), m.database(), r, cursor);
@@ -316,10 +334,20 @@ public final class BulkService {
 
     private static Connection postgres(TargetConfig t, String secret) {
         ConnectionSecrets.Postgres p = ConnectionSecrets.postgres(t.secretId(), secret, t.database());
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", p.username());
+        props.setProperty("password", p.password());
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("logServerErrorDetail", "false");
+        props.setProperty("ApplicationName", "tidemark-bulk");
         try {
-            return DriverManager.getConnection(p.jdbcUrl(), p.username(), p.password());
+            return DriverManager.getConnection(p.jdbcUrl(), props);
         } catch (SQLException e) {
-            throw new ConnectionException("postgres target '" + t.name() + "' at " + p.host() + ":" + p.port() + ": " + e.getMessage(), e);
+            LOG.warn("postgres target '{}': cannot connect: {}", t.name(), SqlStates.describe(e));
+            throw SqlStates.transientState(e.getSQLState()) || e.getSQLState() == null
+                ? new ConnectionException("postgres target '" + t.name() + "': cannot connect (" + SqlStates.describe(e) + ")", e)
+                : new TransferFailedException("postgres target '" + t.name() + "': the server refused the connection ("
+                    + SqlStates.describe(e) + ")", null, false, e);
         }
     }
 

@@ -110,7 +110,9 @@ public record ExportRequest(TargetConfig target, Source source, S3Uri destinatio
             case POSTGRES -> {
                 EventFields.unknown(s, Set.of("table", "query", "key"), "source.");
                 String table = EventFields.text(s, "table");
-                String query = EventFields.text(s, "query");
+                String query = s.has("query") && s.get("query").isTextual()
+                    ? EventFields.checked(s.get("query").asText(), "source.query", dev.tidemark.json.Json.MAX_EVENT_STRING, true)
+                    : EventFields.text(s, "query", "source.", 0);
                 if ((table == null) == (query == null)) {
                     throw new ValidationException("source: give either table or query");
                 }

@@ -5,8 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.tidemark.error.ConnectionException;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.json.Json;
-import dev.tidemark.postgres.SqlStatements;
+import dev.tidemark.postgres.SqlStates;
 import org.postgresql.PGConnection;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.Parser;
+import org.postgresql.core.Utils;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.copy.CopyOut;
 
@@ -20,7 +23,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * PostgreSQL bulk export and import through {@code COPY ... TO STDOUT} / {@code FROM STDIN} (pgjdbc's
@@ -36,7 +38,6 @@ import java.util.regex.Pattern;
 final class PostgresBulk {
 
     private static final String NDJSON_COPY = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
-    private static final Pattern SELECT = Pattern.compile("(?is)^\\s*(SELECT|WITH|VALUES|TABLE)\\b.*");
 
     private PostgresBulk() {
     }
@@ -100,28 +101,56 @@ final class PostgresBulk {
         return "\"" + name.replace("\"", "\"\"") + "\"";
     }
 
-    private static String literal(String text) {
-        return "'" + text.replace("'", "''") + "'";
+    /** A string literal, escaped by the driver for the session's {@code standard_conforming_strings}. */
+    private static String literal(Connection c, String text) throws SQLException {
+        if (text.indexOf('\0') >= 0) {
+            throw new ValidationException("continuation: malformed");
+        }
+        return Utils.escapeLiteral(new StringBuilder("'"), text, c.unwrap(BaseConnection.class).getStandardConformingStrings()).append('\'').toString();
     }
 
     // ---------------------------------------------------------------- export
 
+    /** The temporary view an export query is defined as (session-local, dropped with the connection). */
+    static final String QUERY_VIEW = "pg_temp.tidemark_export_source";
+    /** How long defining and checking a source may take: 30 s. */
+    static final long PREPARE_TIMEOUT_MILLIS = 30_000;
+
     /**
-     * @param c a connection (autocommit off; this sets the transaction read-only)
+     * Opens an export. The store proves what it can, so that a hostile {@code source} cannot change anything:
+     * <ul>
+     *   <li>a query is sent as one statement through the extended protocol (the driver's own splitter must find exactly
+     *       one statement, and the server refuses a second one in a single Parse message) as the body of a temporary
+     *       view, so the server's parser accepts only a query (no data-modifying statement, no {@code COMMIT}, no second
+     *       statement); the relations the view reads are then checked in the catalog;</li>
+     *   <li>the rows are read by {@code COPY (SELECT * FROM view-or-table ...)}, whose text holds no byte of the event,
+     *       in a transaction started {@code READ ONLY}, which no part of the query can end;</li>
+     *   <li>{@code statement_timeout} bounds the definition (30 s) and the copy ({@code timeoutMillis}),
+     *       {@code idle_in_transaction_session_timeout} reclaims a session whose invocation died;</li>
+     *   <li>the reader role (README, Security) has no right to write, to read {@code pg_authid} or to call
+     *       {@code pg_read_file}: the database refuses what the checks above would miss.</li>
+     * </ul>
+     *
+     * @param c a connection of the reader role (autocommit is turned off; the export's transaction is read-only)
      * @param r the request
      * @param cursor the key values after which to continue, or {@code null}
+     * @param timeoutMillis the longest the copy may run (the invocation's remaining time)
      * @return the source
+     * @throws ValidationException naming {@code source.table}, {@code source.query} or {@code source.key}
      */
-    static RecordSource export(Connection c, ExportRequest r, JsonNode cursor) {
+    static RecordSource export(Connection c, ExportRequest r, JsonNode cursor, long timeoutMillis) {
         try {
             c.setAutoCommit(false);
-            c.setReadOnly(true);
+            setting(c, "statement_timeout", PREPARE_TIMEOUT_MILLIS + "ms");
+            setting(c, "idle_in_transaction_session_timeout", "60s");
+            setting(c, "lock_timeout", "10s");
             ExportRequest.Source s = r.source();
-            String base;
+            String relation;
             List<String> key;
             if (s.name() != null) {
                 Table t = table(c, "source.table", s.name());
-                base = "SELECT * FROM " + t.quoted();
+                refuseInternal(c, "source.table", t);
+                relation = t.quoted();
                 key = s.key().isEmpty() ? t.primaryKey() : s.key();
                 for (String k : key) {
                     if (!t.columns().contains(k)) {
@@ -129,37 +158,35 @@ final class PostgresBulk {
                     }
                 }
             } else {
-                base = "SELECT * FROM (" + query(s.query()) + ") AS src";
+                defineQuery(c, s.query());
+                relation = QUERY_VIEW;
                 key = s.key();
             }
+            c.commit();
+            // the export's own transaction: read-only from its first statement on
+            c.setReadOnly(true);
             // columns and types of the result; this also reports a bad query before anything is written
             List<String> names = new ArrayList<>();
-            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(base + " LIMIT 0")) {
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT * FROM " + relation + " LIMIT 0")) {
                 ResultSetMetaData md = rs.getMetaData();
                 for (int i = 1; i <= md.getColumnCount(); i++) {
                     names.add(md.getColumnLabel(i));
                 }
-            } catch (SQLException e) {
-                c.rollback();
-                if (s.name() == null) {
-                    throw new ValidationException("source.query: " + e.getMessage());
-                }
-                throw e;
             }
             for (String k : key) {
                 if (!names.contains(k)) {
-                    throw new ValidationException("source.key: '" + k + "' is not a column of the query's result " + names);
+                    throw new ValidationException("source.key: '" + k + "' is not a column of the source's result " + names);
                 }
             }
-            StringBuilder select = new StringBuilder("SELECT * FROM (").append(base).append(") AS src");
+            StringBuilder select = new StringBuilder("SELECT * FROM ").append(relation).append(" AS src");
             if (cursor != null) {
                 if (key.isEmpty() || !cursor.isArray() || cursor.size() != key.size()) {
-                    throw new ValidationException("continuation.cursor: does not match the source's key " + key);
+                    throw new ValidationException("continuation: does not match the source's key " + key);
                 }
                 select.append(" WHERE (").append(String.join(", ", key.stream().map(PostgresBulk::ident).toList())).append(") > (");
                 for (int i = 0; i < key.size(); i++) {
                     // an untyped literal takes the column's type (pgjdbc names identity columns' types "bigserial", which is no type)
-                    select.append(i == 0 ? "" : ", ").append(literal(cursor.get(i).asText()));
+                    select.append(i == 0 ? "" : ", ").append(literal(c, cursor.get(i).asText()));
                 }
                 select.append(")");
             }
@@ -169,10 +196,101 @@ final class PostgresBulk {
             String sql = r.format() == BulkFormat.CSV
                 ? "COPY (" + select + ") TO STDOUT (FORMAT csv, HEADER true)"
                 : "COPY (SELECT row_to_json(src) FROM (" + select + ") AS src) TO STDOUT " + NDJSON_COPY;
+            setting(c, "statement_timeout", Math.max(1000, Math.min(timeoutMillis, 24L * 3600 * 1000)) + "ms");
             CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
-            return new CopySource(c, out, r.format(), names, key);
+            return new CopySource(c, out, r.format(), names, key, r.source().name() == null ? "source.query" : "source.table");
         } catch (SQLException e) {
-            throw new ConnectionException("postgres export of " + describe(r.source()) + ": " + e.getMessage(), e);
+            rollbackQuietly(c);
+            throw SqlStates.failure(e, "postgres export of " + describe(r.source()), r.source().name() == null ? "source.query" : "source.table");
+        } catch (RuntimeException e) {
+            rollbackQuietly(c);
+            throw e;
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is closed by the caller
+        }
+    }
+
+    /** Sets a setting for the session with bound values ({@code set_config}), never spliced. */
+    private static void setting(Connection c, String name, String value) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config(?, ?, false)")) {
+            ps.setString(1, name);
+            ps.setString(2, value);
+            ps.execute();
+        }
+    }
+
+    /**
+     * Defines the export query as the temporary view {@link #QUERY_VIEW}: one statement through the extended protocol,
+     * parsed by the server as a view body, then refused when it reads a system catalog or Tidemark's own tables.
+     */
+    private static void defineQuery(Connection c, String query) throws SQLException {
+        String q = query.strip();
+        if (q.endsWith(";")) {
+            q = q.substring(0, q.length() - 1);
+        }
+        String sql = "CREATE TEMP VIEW tidemark_export_source AS " + q;
+        BaseConnection base = c.unwrap(BaseConnection.class);
+        // the driver splits a text at its semicolons into several Parse messages; exactly one must remain, so that the
+        // server sees the whole text as one statement (and refuses it if it finds a second one)
+        int statements = Parser.parseJdbcSql(sql, base.getStandardConformingStrings(), false, true, false, false).size();
+        if (statements != 1) {
+            throw new ValidationException("source.query: expected one SELECT statement (read-only), got " + statements + " statements");
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            rollbackQuietly(c);
+            throw new ValidationException("source.query: expected one SELECT statement (read-only): " + SqlStates.describe(e));
+        }
+        // every relation the query reads, as the planner resolved it (views expanded, system catalogs included)
+        java.util.Set<String> internal = new java.util.TreeSet<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("EXPLAIN (VERBOSE, FORMAT JSON) SELECT * FROM " + QUERY_VIEW)) {
+            rs.next();
+            relations(Json.MAPPER.readTree(rs.getString(1)), internal);
+        } catch (IOException e) {
+            throw new IllegalStateException("EXPLAIN answered no JSON", e);
+        }
+        if (!internal.isEmpty()) {
+            rollbackQuietly(c);
+            throw new ValidationException("source.query: reads " + internal + ", system catalogs or Tidemark's own tables, which are never "
+                + "exported");
+        }
+    }
+
+    /** Adds the internal relations among a plan's {@code Schema}/{@code Relation Name} pairs to {@code out}. */
+    private static void relations(JsonNode node, java.util.Set<String> out) {
+        if (node.isObject() && node.hasNonNull("Relation Name") && node.hasNonNull("Schema")
+            && internal(node.get("Schema").asText(), node.get("Relation Name").asText())) {
+            out.add(node.get("Schema").asText() + "." + node.get("Relation Name").asText());
+        }
+        for (JsonNode child : node) {
+            relations(child, out);
+        }
+    }
+
+    /** Schemas of the system, never a bulk source or destination. */
+    private static final List<String> SYSTEM_SCHEMAS = List.of("pg_catalog", "information_schema", "pg_toast");
+
+    /**
+     * @param schema a relation's schema
+     * @param name its name
+     * @return whether it is a system catalog, Tidemark's schema history (Flyway's table) or a replace import's stage
+     */
+    static boolean internal(String schema, String name) {
+        return SYSTEM_SCHEMAS.contains(schema) || schema.startsWith("pg_temp") || schema.startsWith("pg_toast")
+            || name.equals("flyway_schema_history") || name.endsWith("__tidemark_replace");
+    }
+
+    private static void refuseInternal(Connection c, String field, Table t) {
+        if (internal(t.schema(), t.name())) {
+            throw new ValidationException(field + ": " + t.quoted() + " is a system catalog or one of Tidemark's own tables, which are never "
+                + "a bulk source or destination");
         }
     }
 
@@ -180,21 +298,6 @@ final class PostgresBulk {
         return s.name() != null ? "table " + s.name() : "query";
     }
 
-    private static String query(String sql) {
-        List<String> statements = SqlStatements.split("source.query", sql).stream()
-            .map(st -> st.sql().replaceFirst("(?s)^(\\s*(--[^\n]*\n|/\\*.*?\\*/))*", "").strip()).toList();
-        if (statements.size() != 1 || !SELECT.matcher(statements.getFirst()).matches()) {
-            throw new ValidationException("source.query: expected one SELECT statement (read-only), got "
-                + (statements.size() == 1 ? "'" + abbreviate(statements.getFirst()) + "'" : statements.size() + " statements"));
-        }
-        String q = statements.getFirst();
-        return q.endsWith(";") ? q.substring(0, q.length() - 1) : q;
-    }
-
-    private static String abbreviate(String s) {
-        String one = s.strip().replaceAll("\\s+", " ");
-        return one.length() > 60 ? one.substring(0, 60) + "..." : one;
-    }
 
     /** Rows of a running COPY TO STDOUT. */
     private static final class CopySource implements RecordSource {
@@ -203,10 +306,13 @@ final class PostgresBulk {
         private final BulkFormat format;
         private final List<String> columns;
         private final List<String> key;
+        private final String field;
         private final byte[] header;
         private byte[] last;
 
-        CopySource(Connection connection, CopyOut copy, BulkFormat format, List<String> columns, List<String> key) throws SQLException {
+        CopySource(Connection connection, CopyOut copy, BulkFormat format, List<String> columns, List<String> key, String field)
+            throws SQLException {
+            this.field = field;
             this.connection = connection;
             this.copy = copy;
             this.format = format;
@@ -229,7 +335,7 @@ final class PostgresBulk {
                 }
                 return row;
             } catch (SQLException e) {
-                throw new ConnectionException("postgres export: " + e.getMessage(), e);
+                throw SqlStates.failure(e, "postgres export", field);
             }
         }
 
@@ -295,10 +401,11 @@ final class PostgresBulk {
             try {
                 c.setAutoCommit(false);
                 this.table = table(c, "destination.table", r.name());
+                refuseInternal(c, "destination.table", table);
                 c.commit();
                 this.copy = c.unwrap(PGConnection.class).getCopyAPI();
             } catch (SQLException e) {
-                throw new ConnectionException("postgres import into " + r.name() + ": " + e.getMessage(), e);
+                throw SqlStates.failure(e, "postgres import into " + r.name(), "destination.table");
             }
             if (r.mode() == ImportMode.UPSERT && conflictKey().isEmpty()) {
                 throw new ValidationException("destination.key: table " + table.quoted() + " has no primary key; give the upsert's key columns");
@@ -332,7 +439,7 @@ final class PostgresBulk {
                 return stage;
             } catch (SQLException e) {
                 rollback();
-                throw new ConnectionException("postgres import: creating the stage " + stage + ": " + e.getMessage(), e);
+                throw SqlStates.failure(e, "postgres import: creating the stage of " + table.quoted(), "destination.table");
             }
         }
 
@@ -377,9 +484,12 @@ final class PostgresBulk {
                 }
                 c.commit();
                 return rows;
-            } catch (SQLException | IOException e) {
+            } catch (SQLException e) {
                 rollback();
-                throw new ConnectionException("postgres import of " + part.file() + " into " + table.quoted() + ": " + e.getMessage(), e);
+                throw SqlStates.failure(e, "postgres import of " + part.file() + " into " + table.quoted(), "source");
+            } catch (IOException e) {
+                rollback();
+                throw new ConnectionException("postgres import of " + part.file() + ": reading the part failed", e);
             } catch (RuntimeException e) {
                 rollback();
                 throw e;
@@ -434,7 +544,7 @@ final class PostgresBulk {
                     }
                     if (seq != null) {
                         try (Statement st = c.createStatement()) {
-                            st.execute("SELECT setval(" + literal(seq) + ", m) FROM (SELECT max(" + ident(col) + ") AS m FROM " + table.quoted()
+                            st.execute("SELECT setval(" + literal(c, seq) + ", m) FROM (SELECT max(" + ident(col) + ") AS m FROM " + table.quoted()
                                 + ") x WHERE m IS NOT NULL AND m > (SELECT last_value FROM " + seq + ")");
                         }
                     }
@@ -442,7 +552,7 @@ final class PostgresBulk {
                 c.commit();
             } catch (SQLException e) {
                 rollback();
-                throw new ConnectionException("postgres import: advancing the sequences of " + table.quoted() + ": " + e.getMessage(), e);
+                throw SqlStates.failure(e, "postgres import: advancing the sequences of " + table.quoted(), "destination.table");
             }
         }
 
@@ -456,7 +566,7 @@ final class PostgresBulk {
                 c.commit();
             } catch (SQLException e) {
                 rollback();
-                throw new ConnectionException("postgres import: swapping " + stage + " into " + table.quoted() + ": " + e.getMessage(), e);
+                throw SqlStates.failure(e, "postgres import: swapping the stage into " + table.quoted(), "destination.table");
             }
         }
 

@@ -24,6 +24,8 @@ import java.util.Set;
  *   <li>{@code TIDEMARK_SECRET_CACHE_SECONDS}: secret cache age (default 300);</li>
  *   <li>{@code TIDEMARK_PLACEHOLDERS}: JSON object of placeholder values for {@code ${name}} in migration files
  *       (default none; see {@link Placeholders}).</li>
+ *   <li>{@code TIDEMARK_LOCATION_ROOTS}: JSON array of locations under which an event's {@code targets[].location} may
+ *       point (default none: events may name S3 locations only; see {@link Location#parseOverride}).</li>
  * </ul>
  *
  * @param targets the configured targets, unique by name
@@ -31,13 +33,37 @@ import java.util.Set;
  * @param leaseSeconds lease length in seconds
  * @param secretCacheSeconds secret cache age in seconds
  * @param placeholders placeholder values for migration files
+ * @param locationRoots where an event's location override may point
  */
 public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, int leaseSeconds, int secretCacheSeconds,
-                             Placeholders placeholders) {
+                             Placeholders placeholders, List<Location> locationRoots) {
 
-    /** Canonical constructor: copies the list. */
+    /** Canonical constructor: copies the lists. */
     public TidemarkConfig {
         targets = List.copyOf(targets);
+        locationRoots = List.copyOf(locationRoots);
+    }
+
+    /**
+     * A configuration without location roots.
+     *
+     * @param targets the configured targets, unique by name
+     * @param lockWaitSeconds seconds to wait for a held lock
+     * @param leaseSeconds lease length in seconds
+     * @param secretCacheSeconds secret cache age in seconds
+     * @param placeholders placeholder values for migration files
+     */
+    public TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, int leaseSeconds, int secretCacheSeconds, Placeholders placeholders) {
+        this(targets, lockWaitSeconds, leaseSeconds, secretCacheSeconds, placeholders, List.of());
+    }
+
+    /**
+     * @param text an event's location override
+     * @return it, checked against {@link #locationRoots()}
+     * @throws ValidationException naming {@code location} when it is refused
+     */
+    public Location eventLocation(String text) {
+        return Location.parseOverride(text, locationRoots);
     }
 
     /**
@@ -87,7 +113,30 @@ public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, in
             targets.add(new TargetConfig(name, store, secretId, item.get("location"), item.get("database")));
         }
         return new TidemarkConfig(targets, intSetting(env, "TIDEMARK_LOCK_WAIT_SECONDS", 30), intSetting(env, "TIDEMARK_LEASE_SECONDS", 60),
-            intSetting(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300), placeholders(env.get("TIDEMARK_PLACEHOLDERS")));
+            intSetting(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300), placeholders(env.get("TIDEMARK_PLACEHOLDERS")),
+            roots(env.get("TIDEMARK_LOCATION_ROOTS")));
+    }
+
+    private static List<Location> roots(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return List.of();
+        }
+        List<String> items;
+        try {
+            items = Json.MAPPER.readValue(raw, new TypeReference<>() {
+            });
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ValidationException("TIDEMARK_LOCATION_ROOTS: not a JSON array of locations");
+        }
+        List<Location> roots = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            try {
+                roots.add(Location.parse(items.get(i)));
+            } catch (ValidationException e) {
+                throw new ValidationException("TIDEMARK_LOCATION_ROOTS[" + i + "]." + e.getMessage());
+            }
+        }
+        return roots;
     }
 
     private static Placeholders placeholders(String raw) {

@@ -24,6 +24,7 @@ import java.util.Map;
  * @param reasons why the status is not healthy, e.g. {@code 2 pending}, {@code failed 6 (V6__x.json)}; empty when healthy
  */
 public record TargetHealth(String name, Store store, HealthStatus status, boolean reachable, Long latencyMs,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
                            MigrationVersion currentVersion, int pending, int failed, List<String> checksumDrift,
                            String clusterStatus, Map<String, String> indices, String error, List<String> reasons) {
 

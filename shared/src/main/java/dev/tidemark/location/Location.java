@@ -51,6 +51,43 @@ public record Location(String scheme, String bucket, String path) {
         throw new ValidationException("location: scheme '" + scheme + "' is not allowed; expected filesystem:, classpath: or s3://");
     }
 
+    /**
+     * A location given in an event ({@code targets[].location}), which may come from someone careless or hostile: parsed as
+     * {@link #parse}, with no {@code .} or {@code ..} segment, no empty segment and no backslash, and accepted only under one
+     * of the configured roots ({@code TIDEMARK_LOCATION_ROOTS}). Without a root of its scheme, {@code s3://} is accepted
+     * anywhere (IAM decides which buckets the function may read) and {@code filesystem:} and {@code classpath:} nowhere,
+     * so a deployed function never reads its own file system or class path for an event.
+     *
+     * @param text the event's value
+     * @param roots the configured roots
+     * @return the location
+     * @throws ValidationException naming {@code location} when it is malformed or outside every root
+     */
+    public static Location parseOverride(String text, java.util.List<Location> roots) {
+        Location l = parse(text);
+        String p = l.path();
+        if (p.contains("\\") || p.contains("//") && !l.scheme().equals("s3")) {
+            throw new ValidationException("location: a backslash or an empty segment is not allowed");
+        }
+        for (String segment : p.split("/", -1)) {
+            if (segment.equals("..") || segment.equals(".")) {
+                throw new ValidationException("location: '.' and '..' segments are not allowed");
+            }
+        }
+        java.util.List<Location> same = roots.stream().filter(r -> r.scheme().equals(l.scheme())).toList();
+        if (same.isEmpty() && l.scheme().equals("s3")) {
+            return l;
+        }
+        for (Location r : same) {
+            if (java.util.Objects.equals(r.bucket(), l.bucket()) && (r.path().isEmpty() || p.equals(r.path()) || p.startsWith(r.path().endsWith("/")
+                ? r.path() : r.path() + "/"))) {
+                return l;
+            }
+        }
+        throw new ValidationException("location: " + l.scheme() + " locations are accepted in events only under the configured roots"
+            + (same.isEmpty() ? " (none is configured for " + l.scheme() + ")" : ""));
+    }
+
     @Override
     public String toString() {
         return switch (scheme) {

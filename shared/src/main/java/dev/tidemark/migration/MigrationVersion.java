@@ -32,11 +32,12 @@ public record MigrationVersion(List<BigInteger> parts) implements Comparable<Mig
      * @throws ValidationException if the text is not of that shape
      */
     public static MigrationVersion parse(String text) {
-        if (text == null || !SHAPE.matcher(text.trim()).matches()) {
-            throw new ValidationException("version: malformed version '" + text + "'; expected digits separated by '.' or '_', e.g. 3 or 1.2");
+        if (text == null || text.length() > 64 || !SHAPE.matcher(text).matches()) {
+            throw new ValidationException("version: malformed version " + (text == null || text.length() > 64 || !text.matches("[\\x20-\\x7e]*")
+                ? "(missing, longer than 64 characters or unprintable)" : "'" + text + "'") + "; expected digits separated by '.' or '_', e.g. 3 or 1.2");
         }
         List<BigInteger> parts = new ArrayList<>();
-        for (String p : text.trim().split("[._]")) {
+        for (String p : text.split("[._]")) {
             parts.add(new BigInteger(p));
         }
         return new MigrationVersion(parts);

@@ -43,16 +43,15 @@ public enum Store {
      */
     @JsonCreator
     public static Store of(String value) {
-        if (value == null || value.isBlank()) {
+        if (value == null || value.isEmpty()) {
             throw new ValidationException("store: missing; expected one of " + accepted());
         }
-        String v = value.trim().toLowerCase(Locale.ROOT);
         for (Store s : values()) {
-            if (s.id.equals(v)) {
+            if (s.id.equals(value)) {
                 return s;
             }
         }
-        throw new ValidationException("store: unknown store '" + value + "'; expected one of " + accepted());
+        throw new ValidationException("store: unknown store; expected exactly one of " + accepted());
     }
 
     private static String accepted() {

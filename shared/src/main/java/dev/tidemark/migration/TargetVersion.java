@@ -22,16 +22,18 @@ public record TargetVersion(MigrationVersion version, String keyword) {
      * @throws ValidationException naming the field {@code targetVersion} when malformed
      */
     public static TargetVersion parse(String text) {
-        if (text == null || text.isBlank() || text.trim().equalsIgnoreCase("latest")) {
+        if (text == null || text.equals("latest")) {
             return LATEST;
         }
-        if (text.trim().equalsIgnoreCase("current")) {
+        if (text.equals("current")) {
             return CURRENT;
         }
         try {
             return new TargetVersion(MigrationVersion.parse(text), null);
         } catch (ValidationException e) {
-            throw new ValidationException("targetVersion: malformed version '" + text + "'; expected 'latest', 'current' or digits separated by '.', e.g. 3 or 1.2");
+            String shown = text.length() <= 64 && text.matches("[\\x20-\\x7e]+") ? "'" + text + "'" : "(empty, longer than 64 characters or unprintable)";
+            throw new ValidationException("targetVersion: malformed version " + shown
+                + "; expected exactly 'latest', 'current' or digits separated by '.', e.g. 3 or 1.2");
         }
     }
 

@@ -18,13 +18,16 @@ import java.util.Set;
  * {"targets": [{"store": "postgres", "name": "app-db", "targetVersion": "5"}], "dryRun": false}
  * }</pre>
  * or the versions a rollout recorded before it changed anything: {@code restore} is the rollout's preflight health
- * report, and each target goes back to its {@code currentVersion} there ({@code targetVersion} of the items is then
- * ignored, so the rollout can pass its own target list):
+ * report, and each target goes back to its {@code currentVersion} there. The targets are then either {@code targets}
+ * without {@code targetVersion} (giving both is an error), or {@code rolloutTargets}, the rollout's own upgrade items,
+ * whose {@code targetVersion} is what the upgrade aimed for and is not used:
  * <pre>{@code
- * {"targets": [...], "restore": {"targets": [{"name": "app-db", "currentVersion": "5", ...}]},
+ * {"rolloutTargets": [...], "restore": {"targets": [{"name": "app-db", "reachable": true, "currentVersion": "5", ...}]},
  *  "failure": {"Error": "...", "Cause": "..."}}
  * }</pre>
- * {@code targetVersion} {@code 0} (or a recorded {@code null}) undoes every version. {@code failure}, optional, is the
+ * {@code targetVersion} {@code 0}, or a recorded {@code "currentVersion": null} (an empty target), undoes every version.
+ * A restore item without {@code currentVersion}, or of a target that was not reachable, is refused: a typo never means
+ * "undo everything". {@code failure}, optional, is the
  * error a Step Functions {@code Catch} caught; its message leads the report's summary.
  *
  * @param targets the targets, in event order
@@ -33,7 +36,7 @@ import java.util.Set;
  */
 public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, String failure) {
 
-    private static final Set<String> TOP = Set.of("targets", "restore", "failure", "dryRun");
+    private static final Set<String> TOP = Set.of("targets", "rolloutTargets", "restore", "failure", "dryRun");
     private static final Set<String> ITEM = Set.of("store", "name", "targetVersion", "location");
 
     /** Canonical constructor: copies the list. */
@@ -50,20 +53,31 @@ public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, Stri
      * @throws ValidationException naming the field (e.g. {@code targets[0].targetVersion}) and the problem
      */
     public static RollbackRequest parse(JsonNode event, TidemarkConfig config) {
-        List<JsonNode> items = EventFields.targetItems(event, TOP, ITEM);
+        JsonNode restore = event == null ? null : event.get("restore");
+        boolean restoring = restore != null && !restore.isNull();
+        boolean fromRollout = event != null && event.isObject() && event.has("rolloutTargets");
+        if (fromRollout && event.has("targets")) {
+            throw new ValidationException("rolloutTargets: give either targets or rolloutTargets, not both");
+        }
+        if (fromRollout && !restoring) {
+            throw new ValidationException("rolloutTargets: only with restore (the rollout's preflight health report)");
+        }
+        List<JsonNode> items = EventFields.targetItems(event, TOP, ITEM, fromRollout ? "rolloutTargets" : "targets");
         boolean dryRun = EventFields.flag(event, "dryRun");
-        JsonNode restore = event.get("restore");
-        if (restore != null && !restore.isNull() && !restore.path("targets").isArray()) {
+        if (restoring && (!restore.isObject() || !restore.path("targets").isArray())) {
             throw new ValidationException("restore: expected the rollout's preflight health report, with 'targets'");
         }
         List<RollbackTarget> targets = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < items.size(); i++) {
-            String field = EventFields.itemField(i);
+            String field = (fromRollout ? "rolloutTargets" : "targets") + "[" + i + "]";
             JsonNode item = items.get(i);
             EventFields.Target t = EventFields.target(item, field, config, seen);
-            MigrationVersion to = restore == null || restore.isNull()
-                ? version(EventFields.text(item, "targetVersion"), field + ".targetVersion")
+            if (restoring && !fromRollout && item.has("targetVersion")) {
+                throw new ValidationException(field + ".targetVersion: not allowed with restore, which gives the version to go back to");
+            }
+            MigrationVersion to = !restoring
+                ? version(EventFields.version(item, "targetVersion", field + "."), field + ".targetVersion")
                 : recorded(restore, t.name());
             targets.add(new RollbackTarget(t.configured().withLocation(t.location()), to));
         }
@@ -85,13 +99,33 @@ public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, Stri
     }
 
     private static MigrationVersion recorded(JsonNode restore, String name) {
-        for (JsonNode t : restore.get("targets")) {
-            if (name.equals(t.path("name").asText())) {
-                JsonNode v = t.get("currentVersion");
-                return v == null || v.isNull() ? null : version(v.asText(), "restore.targets[" + name + "].currentVersion");
+        JsonNode found = null;
+        for (int i = 0; i < restore.get("targets").size(); i++) {
+            JsonNode t = restore.get("targets").get(i);
+            String field = "restore.targets[" + i + "]";
+            if (!t.isObject() || !t.path("name").isTextual()) {
+                throw new ValidationException(field + ": expected a target of a health report, with name and currentVersion");
+            }
+            if (name.equals(t.get("name").asText())) {
+                if (found != null) {
+                    throw new ValidationException(field + ".name: target '" + name + "' is recorded twice");
+                }
+                found = t;
+                if (!t.has("currentVersion")) {
+                    throw new ValidationException(field + ".currentVersion: missing; the version to go back to must be recorded (null for an "
+                        + "empty target)");
+                }
+                if (!t.path("reachable").isBoolean() || !t.get("reachable").asBoolean()) {
+                    throw new ValidationException(field + ".reachable: the target was not reachable when its version was recorded");
+                }
             }
         }
-        throw new ValidationException("restore.targets: no recorded version for target '" + name + "'");
+        if (found == null) {
+            throw new ValidationException("restore.targets: no recorded version for target '" + name + "'");
+        }
+        JsonNode v = found.get("currentVersion");
+        return v.isNull() ? null : version(EventFields.version(found, "currentVersion", "restore.targets[" + name + "]."),
+            "restore.targets[" + name + "].currentVersion");
     }
 
     /** The message of a Step Functions error ({@code Cause} is Lambda's JSON {@code errorMessage}) or the text given. */

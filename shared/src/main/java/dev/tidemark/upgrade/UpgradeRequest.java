@@ -62,21 +62,14 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operat
             EventFields.Target t = EventFields.target(item, field, config, seen);
             TargetVersion version;
             try {
-                version = TargetVersion.parse(EventFields.text(item, "targetVersion"));
+                version = TargetVersion.parse(EventFields.version(item, "targetVersion", field + "."));
             } catch (ValidationException e) {
                 throw new ValidationException(field + "." + e.getMessage());
             }
             targets.add(new UpgradeTarget(t.store(), t.name(), version, t.location()));
         }
-        String op = EventFields.text(event, "operation");
-        Operation operation;
-        if (op == null || op.equalsIgnoreCase("migrate")) {
-            operation = Operation.MIGRATE;
-        } else if (op.equalsIgnoreCase("repair")) {
-            operation = Operation.REPAIR;
-        } else {
-            throw new ValidationException("operation: '" + op + "' is not one of migrate, repair");
-        }
+        String op = EventFields.choice(event, "operation", "", List.of("migrate", "repair"));
+        Operation operation = "repair".equals(op) ? Operation.REPAIR : Operation.MIGRATE;
         boolean realign = EventFields.flag(event, "realignChecksums");
         if (operation == Operation.REPAIR && dryRun) {
             throw new ValidationException("dryRun: not available for a repair; run info (the health check) to see failed records and drift");

@@ -44,6 +44,7 @@ final class BulkFixture {
     BulkFixture(PostgresServer pg, MongoServer mongo, ElasticsearchServer es, S3Server s3server) {
         pgDatabase = TestServers.unique("bulk");
         pg.createDatabase(pgDatabase);
+        pg.createRoles(pgDatabase, "reader-and-loader");
         mongoDatabase = TestServers.unique("bulk");
         env = Map.of("AWS_ENDPOINT_URL_S3", s3server.endpoint(), "AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY",
             S3Server.SECRET_KEY, "AWS_REGION", "us-east-1", "AWS_REQUEST_CHECKSUM_CALCULATION", "when_required",
@@ -61,12 +62,18 @@ final class BulkFixture {
         String location = "filesystem:" + empty;
         List<TargetConfig> targets = new ArrayList<>(List.of(
             new TargetConfig("pg", Store.POSTGRES, "pg-secret", location, null),
+            new TargetConfig("pg-reader", Store.POSTGRES, "pg-reader-secret", location, null),
+            new TargetConfig("pg-loader", Store.POSTGRES, "pg-loader-secret", location, null),
             new TargetConfig("docs", Store.MONGODB, "mongo-secret", location, null),
             new TargetConfig("search", Store.ELASTICSEARCH, "es-secret", location, null),
             new TargetConfig("throttled", Store.ELASTICSEARCH, "throttled-secret", location, null)));
         TidemarkConfig config = new TidemarkConfig(targets, 5, 60, 300, Placeholders.NONE);
         secrets.putAll(Map.of(
             "pg-secret", "{\"host\":\"127.0.0.1\",\"port\":" + pg.port() + ",\"username\":\"postgres\",\"password\":\"trust\",\"dbname\":\"" + pgDatabase + "\"}",
+            "pg-reader-secret", "{\"host\":\"127.0.0.1\",\"port\":" + pg.port() + ",\"username\":\"" + PostgresServer.READER
+                + "\",\"password\":\"reader-and-loader\",\"dbname\":\"" + pgDatabase + "\"}",
+            "pg-loader-secret", "{\"host\":\"127.0.0.1\",\"port\":" + pg.port() + ",\"username\":\"" + PostgresServer.LOADER
+                + "\",\"password\":\"reader-and-loader\",\"dbname\":\"" + pgDatabase + "\"}",
             "mongo-secret", "{\"uri\":\"" + mongo.uri() + "/" + mongoDatabase + "\"}",
             "es-secret", "{\"url\":\"" + (es == null ? "http://127.0.0.1:1" : es.url()) + "\"}"));
         service = new BulkService(new EngineFactory(config, secrets::get, new LocationReader(() -> s3)), s3, BUCKET);

@@ -65,20 +65,39 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         Json.MAPPER.writeValue(output, report);
     }
 
+    /** Fields of an EventBridge event (EventBridge's event structure) besides {@code targets}. */
+    private static final java.util.Set<String> FIELDS = java.util.Set.of("targets", "version", "id", "detail-type", "source", "account",
+        "time", "region", "resources", "detail", "replay-name");
+
     static List<String> targetNames(JsonNode event, TidemarkConfig config) {
-        JsonNode targets = event == null ? null : event.get("targets");
+        if (event == null || event.isMissingNode() || event.isNull()) {
+            return List.of();
+        }
+        if (!event.isObject()) {
+            throw new ValidationException("event: expected an EventBridge event or {\"targets\": [names]}");
+        }
+        dev.tidemark.upgrade.EventFields.unknown(event, FIELDS, "");
+        JsonNode targets = event.get("targets");
         if (targets == null || targets.isNull()) {
             return List.of();
         }
-        if (!targets.isArray()) {
-            throw new ValidationException("targets: expected an array of target names");
+        if (!targets.isArray() || targets.size() > dev.tidemark.upgrade.EventFields.MAX_TARGETS) {
+            throw new ValidationException("targets: expected an array of at most " + dev.tidemark.upgrade.EventFields.MAX_TARGETS
+                + " target names");
         }
         List<String> names = new ArrayList<>();
         for (int i = 0; i < targets.size(); i++) {
-            String name = targets.get(i).asText();
+            JsonNode n = targets.get(i);
+            String field = "targets[" + i + "]";
+            if (!n.isTextual()) {
+                throw new ValidationException(field + ": expected a target name (a string), got " + dev.tidemark.upgrade.EventFields.kind(n));
+            }
+            String name = dev.tidemark.upgrade.EventFields.checked(n.asText(), field, 64, false);
             if (config.target(name).isEmpty()) {
-                throw new ValidationException("targets[" + i + "]: unknown target '" + name + "'; configured targets: "
-                    + String.join(", ", config.targetNames()));
+                throw new ValidationException(field + ": unknown target; configured targets: " + String.join(", ", config.targetNames()));
+            }
+            if (names.contains(name)) {
+                throw new ValidationException(field + ": target '" + name + "' is listed twice");
             }
             names.add(name);
         }

@@ -40,7 +40,8 @@ public final class BulkCli {
         String location = "filesystem:" + Files.createTempDirectory("tidemark-empty");
         TidemarkConfig config = new TidemarkConfig(List.of(new TargetConfig("t", Store.of(args[1]), "t", location, null)), 5, 60, 300,
             Placeholders.NONE);
-        BulkService service = new BulkService(new EngineFactory(config, id -> args[2], new LocationReader(() -> s3)), s3, args[4]);
+        BulkService service = new BulkService(new EngineFactory(config, id -> args[2], new LocationReader(() -> s3)), s3, args[4],
+            new dev.tidemark.bulk.ContinuationCodec(() -> "bench-continuation-key-of-32-bytes-at-least".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         long init = System.currentTimeMillis();
         ObjectNode event = (ObjectNode) Json.MAPPER.readTree(args[5]);
         BulkService.BulkOutcome o = args[0].equals("export") ? service.export(service.exportRequest(event), Budget.unlimited())

@@ -40,9 +40,11 @@ public final class LocalRollout implements AutoCloseable {
             int files = stack.uploadMigrations(migrations);
             progress.printf("  uploaded %d migration files from %s to s3://%s%n", files, repo.relativize(migrations.toAbsolutePath()),
                 LocalStack.BUCKET);
-            java.util.Map<String, String> env = new java.util.LinkedHashMap<>(stack.functionEnvironment());
-            env.putAll(environmentOverrides);
-            LambdaEndpoint endpoint = new LambdaEndpoint(template.functions(), id -> env);
+            LambdaEndpoint endpoint = new LambdaEndpoint(template.functions(), id -> {
+                java.util.Map<String, String> env = new java.util.LinkedHashMap<>(stack.functionEnvironment(id));
+                env.putAll(environmentOverrides);
+                return env;
+            });
             progress.printf("  serving %s at %s%n", String.join(", ", endpoint.functionNames()), endpoint.url());
             return new LocalRollout(repo, stack, endpoint, template);
         } catch (RuntimeException e) {

@@ -55,6 +55,13 @@ public final class LocalStack implements AutoCloseable {
     private S3Server s3;
     private MotoServer moto;
     private final Map<String, String> secretArns = new LinkedHashMap<>();
+    private String continuationKeyArn;
+    /** The role of the upgrade, rollback and health-check functions: DDL and the schema history. */
+    static final String MIGRATOR = "migrator";
+    /** The role of bulk-export: reads the application's tables only. */
+    static final String READER = "reader";
+    /** The role of bulk-import: writes the application's rows only. */
+    static final String LOADER = "loader";
     private final String postgresPassword;
 
     private LocalStack() {
@@ -129,6 +136,7 @@ public final class LocalStack implements AutoCloseable {
         s3 = s3f.join();
         moto = mt.join();
         postgres.createDatabase(DATABASE);
+        postgres.createRoles(DATABASE, postgresPassword);
     }
 
     private Map<String, String> awsEnvironment() {
@@ -145,17 +153,29 @@ public final class LocalStack implements AutoCloseable {
 
     private void createSecrets() {
         try (SecretsManagerClient sm = new AwsClients(awsEnvironment()).secretsManager()) {
-            put(sm, POSTGRES_TARGET, "{\"engine\":\"postgres\",\"host\":\"127.0.0.1\",\"port\":" + postgres.port()
-                + ",\"username\":\"postgres\",\"password\":\"" + postgresPassword + "\",\"dbname\":\"" + DATABASE + "\"}");
-            put(sm, MONGO_TARGET, "{\"uri\":\"" + mongo.uri() + "/" + DATABASE + "\"}");
-            put(sm, ELASTIC_TARGET, "{\"url\":\"" + elastic.url() + "\"}");
+            for (String role : List.of(MIGRATOR, READER, LOADER)) {
+                String user = switch (role) {
+                    case READER -> PostgresServer.READER;
+                    case LOADER -> PostgresServer.LOADER;
+                    default -> "postgres";
+                };
+                put(sm, role, POSTGRES_TARGET, "{\"engine\":\"postgres\",\"host\":\"127.0.0.1\",\"port\":" + postgres.port()
+                    + ",\"username\":\"" + user + "\",\"password\":\"" + postgresPassword + "\",\"dbname\":\"" + DATABASE + "\"}");
+                // the MongoDB wire server and the Elasticsearch node have no users: every role's secret names the same server
+                put(sm, role, MONGO_TARGET, "{\"uri\":\"" + mongo.uri() + "/" + DATABASE + "\"}");
+                put(sm, role, ELASTIC_TARGET, "{\"url\":\"" + elastic.url() + "\"}");
+            }
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            continuationKeyArn = sm.createSecret(b -> b.name("tidemark/local/continuation-key")
+                .secretString(Base64.getUrlEncoder().withoutPadding().encodeToString(key))).arn();
         }
     }
 
-    private void put(SecretsManagerClient sm, String target, String value) {
-        String name = "tidemark/local/" + target;
+    private void put(SecretsManagerClient sm, String role, String target, String value) {
+        String name = "tidemark/local/" + role + "/" + target;
         String arn = sm.createSecret(b -> b.name(name).secretString(value)).arn();
-        secretArns.put(target, arn);
+        secretArns.put(role + "/" + target, arn);
     }
 
     /** @return an S3 client on the local endpoint; the caller closes it */
@@ -221,9 +241,26 @@ public final class LocalStack implements AutoCloseable {
      * @return environment variables
      */
     public Map<String, String> functionEnvironment() {
+        return functionEnvironment("UpgradeFunction");
+    }
+
+    /**
+     * The environment of one function, as template.yaml gives it: the bulk functions' targets carry the reader's
+     * (bulk-export) or the loader's (bulk-import) secrets, the others the migrator's.
+     *
+     * @param logicalId the function's logical id in template.yaml
+     * @return environment variables
+     */
+    public Map<String, String> functionEnvironment(String logicalId) {
+        String role = switch (logicalId) {
+            case "BulkExportFunction" -> READER;
+            case "BulkImportFunction" -> LOADER;
+            default -> MIGRATOR;
+        };
         Map<String, String> env = awsEnvironment();
-        env.put("TIDEMARK_TARGETS", "[" + String.join(",",
-            target(POSTGRES_TARGET, "postgres"), target(MONGO_TARGET, "mongodb"), target(ELASTIC_TARGET, "elasticsearch")) + "]");
+        env.put("TIDEMARK_TARGETS", "[" + String.join(",", target(role, POSTGRES_TARGET, "postgres"), target(role, MONGO_TARGET, "mongodb"),
+            target(role, ELASTIC_TARGET, "elasticsearch")) + "]");
+        env.put("TIDEMARK_CONTINUATION_KEY_SECRET_ID", continuationKeyArn);
         env.put("TIDEMARK_LOCK_WAIT_SECONDS", "30");
         env.put("TIDEMARK_LEASE_SECONDS", "60");
         env.put("TIDEMARK_BULK_BUCKET", BULK_BUCKET);
@@ -233,8 +270,8 @@ public final class LocalStack implements AutoCloseable {
         return env;
     }
 
-    private String target(String name, String store) {
-        return "{\"name\":\"" + name + "\",\"store\":\"" + store + "\",\"secretId\":\"" + secretArns.get(name) + "\",\"location\":\"s3://"
+    private String target(String role, String name, String store) {
+        return "{\"name\":\"" + name + "\",\"store\":\"" + store + "\",\"secretId\":\"" + secretArns.get(role + "/" + name) + "\",\"location\":\"s3://"
             + BUCKET + "/" + store + "\"}";
     }
 

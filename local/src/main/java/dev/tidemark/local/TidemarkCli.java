@@ -252,7 +252,7 @@ public final class TidemarkCli {
             System.setOut(log);
             try (LocalStack stack = LocalStack.start(dataDir, log)) {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
-                handler.apply(stack.functionEnvironment()).handleRequest(new ByteArrayInputStream(input), out, new LocalContext(function, 900, 1024));
+                handler.apply(stack.functionEnvironment(function)).handleRequest(new ByteArrayInputStream(input), out, new LocalContext(function, 900, 1024));
                 JsonNode result = Json.MAPPER.readTree(out.toByteArray());
                 console.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(result));
                 return 0;

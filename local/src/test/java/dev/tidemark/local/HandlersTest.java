@@ -114,7 +114,7 @@ class HandlersTest {
         "unknown field      | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"version\":\"2\"}]}            | targets[0].version: unknown field",
         "no targets         | {\"dryRun\":true}                                                                          | targets: missing or empty",
         "dry run not a flag | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\"}],\"dryRun\":\"yes\"}            | dryRun: expected true or false",
-        "not JSON           | {targets:                                                                                  | event: not valid JSON"})
+        "not JSON           | {targets:                                                                                  | event: not one valid JSON value at line 1, column 2: malformed JSON"})
     void badUpgradeInputIsAValidationErrorNamingTheFieldAndTouchesNothing(String caseName, String event, String message) throws Exception {
         UpgradeHandler handler = new UpgradeHandler(stack.functionEnvironment());
         assertThatThrownBy(() -> invoke(handler, event, "UpgradeFunction"))
@@ -184,12 +184,17 @@ class HandlersTest {
         Files.writeString(dir.resolve("U1__users.sql"), "DROP TABLE users;\n");
         String event = "{\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"location\":\"filesystem:" + dir + "\"}]}";
         assertThatThrownBy(() -> invoke(new UpgradeHandler(stack.functionEnvironment()), event, "UpgradeFunction"))
+            .isInstanceOf(ValidationException.class).hasMessageStartingWith("targets[0].location: filesystem locations are accepted in events "
+                + "only under the configured roots");
+        Map<String, String> env = new HashMap<>(stack.functionEnvironment());
+        env.put("TIDEMARK_LOCATION_ROOTS", "[\"filesystem:" + dir + "\"]");
+        assertThatThrownBy(() -> invoke(new UpgradeHandler(env), event, "UpgradeFunction"))
             .isInstanceOf(dev.tidemark.error.LintFailedException.class)
             .hasMessageContaining("target 'app-db': 1 lint error(s) without approval; nothing ran: PG001 V1__users.sql:1 users.created_at");
         assertThat(nothingTouched()).isTrue();
         Files.writeString(dir.resolve("V1__users.sql"), "-- tidemark:approve PG001 legacy import format, converted in V2\n"
             + "CREATE TABLE users (id bigint PRIMARY KEY, created_at timestamp NOT NULL);\n");
-        JsonNode dry = invoke(new UpgradeHandler(stack.functionEnvironment()), event.replace("}]}", "}],\"dryRun\":true}"), "UpgradeFunction");
+        JsonNode dry = invoke(new UpgradeHandler(env), event.replace("}]}", "}],\"dryRun\":true}"), "UpgradeFunction");
         assertThat(dry.path("lint").path("app-db").get(0).path("approval").asText()).isEqualTo("legacy import format, converted in V2");
         assertThat(dry.path("results").get(0).path("migrations").get(0).path("statements").get(0).asText()).endsWith("CREATE TABLE users (id bigint PRIMARY KEY, created_at timestamp NOT NULL)");
         assertThat(nothingTouched()).isTrue();

@@ -57,14 +57,16 @@ public final class BulkService {
     private final EngineFactory engines;
     private final java.util.function.Supplier<S3Client> s3;
     private final String bucket;
+    private final ContinuationCodec tokens;
 
     /**
      * @param engines the targets and their secrets
      * @param s3 the S3 client
      * @param bucket the bulk bucket, the only one bulk data moves through ({@code TIDEMARK_BULK_BUCKET})
+     * @param tokens seals and opens continuation tokens
      */
-    public BulkService(EngineFactory engines, S3Client s3, String bucket) {
-        this(engines, () -> s3, bucket);
+    public BulkService(EngineFactory engines, S3Client s3, String bucket, ContinuationCodec tokens) {
+        this(engines, () -> s3, bucket, tokens);
     }
 
     /**
@@ -72,11 +74,13 @@ public final class BulkService {
      * @param s3 gives the S3 client, called on a background thread when a new export starts, so that building the
      *           client overlaps opening the source; must return the same client every time
      * @param bucket the bulk bucket ({@code TIDEMARK_BULK_BUCKET})
+     * @param tokens seals and opens continuation tokens
      */
-    public BulkService(EngineFactory engines, java.util.function.Supplier<S3Client> s3, String bucket) {
+    public BulkService(EngineFactory engines, java.util.function.Supplier<S3Client> s3, String bucket, ContinuationCodec tokens) {
         this.engines = engines;
         this.s3 = s3;
         this.bucket = bucket;
+        this.tokens = tokens;
     }
 
     private S3Client s3() {
@@ -95,7 +99,7 @@ public final class BulkService {
                 1, "0")), 1, 1, Instant.now(), Instant.now(), TidemarkVersion.get());
             Json.MAPPER.readValue(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(m), Manifest.class);
             Continuation c = new Continuation(Continuation.EXPORT, 2, Json.MAPPER.createArrayNode().add("1"), null);
-            new BulkOutcome(false, c, new BulkResult("export", "t", "s3://b/p/", Continuation.EXPORT, 1, 1, 1, 1, 1, 1))
+            new BulkOutcome(false, c, "t", new BulkResult("export", "t", "s3://b/p/", Continuation.EXPORT, 1, 1, 1, 1, 1, 1))
                 .nextEvent(Json.MAPPER.readTree("{\"target\": \"t\"}"));
             ExactJson.write(ExactJson.read("{\"_id\": \"1\", \"_source\": {\"n\": 1.5}}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             try (java.io.OutputStream gz = Compression.GZIP.compress(java.io.OutputStream.nullOutputStream())) {
@@ -110,12 +114,12 @@ public final class BulkService {
 
     /** @param event a bulk-export event @return the request @throws ValidationException naming the bad field */
     public ExportRequest exportRequest(JsonNode event) {
-        return ExportRequest.parse(event, engines.config(), bucket);
+        return ExportRequest.parse(event, engines.config(), bucket, tokens);
     }
 
     /** @param event a bulk-import event @return the request @throws ValidationException naming the bad field */
     public ImportRequest importRequest(JsonNode event) {
-        return ImportRequest.parse(event, engines.config(), bucket);
+        return ImportRequest.parse(event, engines.config(), bucket, tokens);
     }
 
     /**
@@ -123,9 +127,10 @@ public final class BulkService {
      *
      * @param done whether the export or import is complete
      * @param continuation where the next invocation resumes, or {@code null} when done
+     * @param token {@code continuation} sealed for the next event ({@link ContinuationCodec}), or {@code null} when done
      * @param result what this invocation did
      */
-    public record BulkOutcome(boolean done, Continuation continuation, BulkResult result) {
+    public record BulkOutcome(boolean done, Continuation continuation, String token, BulkResult result) {
 
         /**
          * @param event the invocation's event
@@ -134,7 +139,11 @@ public final class BulkService {
          */
         public com.fasterxml.jackson.databind.node.ObjectNode nextEvent(JsonNode event) {
             com.fasterxml.jackson.databind.node.ObjectNode out = ((com.fasterxml.jackson.databind.node.ObjectNode) event).deepCopy();
-            out.set("continuation", Json.MAPPER.valueToTree(continuation));
+            if (token == null) {
+                out.putNull("continuation");
+            } else {
+                out.put("continuation", token);
+            }
             out.put("done", done);
             out.set("result", Json.MAPPER.valueToTree(result));
             return out;
@@ -168,6 +177,9 @@ public final class BulkService {
             c = new Continuation(Continuation.EXPORT, 1, null, null);
         } else {
             manifest = readManifest(folder, Manifest.PARTIAL_FILE, "continuation");
+            if (c.anchor() == null || !c.anchor().equals(String.valueOf(manifest.startedAt()))) {
+                throw new ValidationException("continuation: belongs to another export to " + folder + " (an earlier one, or one started again)");
+            }
             if (manifest.parts().size() < c.part() - 1) {
                 throw new ValidationException("continuation.part: " + c.part() + " does not follow the " + manifest.parts().size()
                     + " part(s) of " + folder + Manifest.PARTIAL_FILE);
@@ -217,7 +229,7 @@ public final class BulkService {
                 } catch (RuntimeException e) {
                     part.abort();
                     throw failed(e, "export of part " + number, manifest.parts().size() == startParts && !partialWritten ? null
-                        : new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null));
+                        : new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null), r.binding(), manifest.startedAt());
                 }
                 LOG.info("export {}: part {} with {} records", r.target().name(), number, manifest.parts().getLast().rows());
                 if (!full) {
@@ -232,7 +244,8 @@ public final class BulkService {
             }
         } catch (RuntimeException e) {
             throw failed(e, "export", manifest == null || !partialWritten ? null
-                : new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null));
+                : new Continuation(Continuation.EXPORT, manifest.parts().size() + 1, cursor, null), r.binding(),
+                manifest == null ? null : manifest.startedAt());
         }
         join(ready);
         manifest = stamp(manifest, version).finished(Instant.now());
@@ -241,7 +254,7 @@ public final class BulkService {
             s3().deleteObject(b -> b.bucket(folder.bucket()).key(folder.key(Manifest.PARTIAL_FILE)));
         }
         LOG.info("export {}: done, {} parts, {} records", r.target().name(), manifest.parts().size(), manifest.totalRows());
-        return new BulkOutcome(true, null, new BulkResult("export", r.target().name(), folder.toString(), "done", manifest.parts().size(),
+        return new BulkOutcome(true, null, null, new BulkResult("export", r.target().name(), folder.toString(), "done", manifest.parts().size(),
             manifest.parts().size(), records, manifest.totalRows(), bytes, millis(t0)));
     }
 
@@ -280,17 +293,19 @@ public final class BulkService {
 
     private BulkOutcome stopped(ExportRequest r, Manifest m, JsonNode cursor, long records, long bytes, long t0, String why) {
         LOG.info("export {}: stopping after {} part(s): {}", r.target().name(), m.parts().size(), why);
-        return new BulkOutcome(false, new Continuation(Continuation.EXPORT, m.parts().size() + 1, cursor, null), new BulkResult("export",
+        Continuation next = new Continuation(Continuation.EXPORT, m.parts().size() + 1, cursor, null).anchoredTo(m.startedAt());
+        return new BulkOutcome(false, next, tokens.seal(next, r.binding()), new BulkResult("export",
             r.target().name(), r.destination().toString(), Continuation.EXPORT, m.parts().size(), null, records, m.totalRows(), bytes, millis(t0)));
     }
 
-    private static TidemarkException failed(RuntimeException e, String what, Continuation resume) {
+    private TidemarkException failed(RuntimeException e, String what, Continuation resume, String binding, Instant anchor) {
         if (e instanceof TidemarkException t && !(e instanceof ConnectionException)
             && !(e instanceof TransferFailedException f && f.continuation() == null)) {
             return t; // bad input, a lying manifest, a secret: nothing to resume
         }
         boolean retryable = !(e instanceof TidemarkException t) || t.retryable();
-        return new TransferFailedException(what + " failed: " + e.getMessage(), resume == null ? null : resume.toString(), retryable, e);
+        return new TransferFailedException(what + " failed: " + e.getMessage(), resume == null ? null
+            : tokens.seal(resume.anchoredTo(anchor), binding), retryable, e);
     }
 
     private String schemaVersion(TargetConfig target) {
@@ -325,11 +340,21 @@ public final class BulkService {
                 }
             }
             case MONGODB -> {
-                ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(t.secretId(), secret, t.database());
+                ConnectionSecrets.Mongo m = mongo(t, secret);
                 yield MongoBulk.export(EngineFactory.mongoClient(m), m.database(), r, cursor);
             }
             case ELASTICSEARCH -> ElasticBulk.export(new ElasticClient(ConnectionSecrets.elastic(t.secretId(), secret)), r, cursor);
         };
+    }
+
+    /** @throws ValidationException naming {@code target} when its database is one of MongoDB's system databases */
+    private static ConnectionSecrets.Mongo mongo(TargetConfig t, String secret) {
+        ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(t.secretId(), secret, t.database());
+        if (Internals.MONGO_SYSTEM_DATABASES.contains(m.database())) {
+            throw new ValidationException("target: '" + t.name() + "' uses MongoDB's system database '" + m.database() + "', never a bulk "
+                + "source or destination");
+        }
+        return m;
     }
 
     private static Connection postgres(TargetConfig t, String secret) {
@@ -375,6 +400,9 @@ public final class BulkService {
             throw new ManifestMismatchException("source: the manifest's parts hold " + sum + " records, its totalRows says " + manifest.totalRows());
         }
         Continuation c = r.continuation() == null ? new Continuation(Continuation.VERIFY, 1, null, null) : r.continuation();
+        if (r.continuation() != null && (c.anchor() == null || !c.anchor().equals(String.valueOf(manifest.startedAt())))) {
+            throw new ValidationException("continuation: belongs to an import of another export (the manifest in " + folder + " differs)");
+        }
         if (c.part() > manifest.parts().size() + 1) {
             throw new ValidationException("continuation.part: " + c.part() + " is past the manifest's " + manifest.parts().size() + " part(s)");
         }
@@ -402,6 +430,8 @@ public final class BulkService {
             String stage = c.stage();
             if (c.part() == 1 && stage == null) {
                 stage = sink.begin();
+            } else if (c.phase().equals(Continuation.LOAD) && (stage != null || r.mode() == ImportMode.REPLACE)) {
+                sink.checkStage(stage); // a verified token's stage, checked again against the destination
             }
             for (int i = c.part(); i <= manifest.parts().size(); i++) {
                 Continuation here = new Continuation(Continuation.LOAD, i, null, stage);
@@ -426,7 +456,7 @@ public final class BulkService {
                 } catch (RuntimeException e) {
                     // while the other parts were still being verified, a retry starts with their verification again
                     throw failed(e, "import of " + part.file() + " into " + r.name(),
-                        overlapped ? new Continuation(Continuation.VERIFY, 1, null, null) : here);
+                        overlapped ? new Continuation(Continuation.VERIFY, 1, null, null) : here, r.binding(), manifest.startedAt());
                 }
                 records += loaded;
                 bytes += part.bytes();
@@ -436,11 +466,11 @@ public final class BulkService {
                 sink.finish(stage);
             } catch (RuntimeException e) {
                 throw failed(e, "import: finishing " + r.mode().name().toLowerCase() + " of " + r.name(),
-                    new Continuation(Continuation.LOAD, manifest.parts().size() + 1, null, stage));
+                    new Continuation(Continuation.LOAD, manifest.parts().size() + 1, null, stage), r.binding(), manifest.startedAt());
             }
         }
         LOG.info("import {}: done, {} parts, {} records into {}", r.target().name(), manifest.parts().size(), manifest.totalRows(), r.name());
-        return new BulkOutcome(true, null, new BulkResult("import", r.target().name(), folder.toString(), "done", manifest.parts().size(),
+        return new BulkOutcome(true, null, null, new BulkResult("import", r.target().name(), folder.toString(), "done", manifest.parts().size(),
             manifest.parts().size(), records, manifest.totalRows(), bytes, millis(t0)));
     }
 
@@ -466,7 +496,8 @@ public final class BulkService {
 
     private BulkOutcome importStopped(ImportRequest r, Manifest m, Continuation next, long records, long bytes, long t0) {
         LOG.info("import {}: stopping before part {} of phase {}: time budget spent", r.target().name(), next.part(), next.phase());
-        return new BulkOutcome(false, next, new BulkResult("import", r.target().name(), r.source().toString(), next.phase(), next.part() - 1,
+        Continuation anchored = next.anchoredTo(m.startedAt());
+        return new BulkOutcome(false, anchored, tokens.seal(anchored, r.binding()), new BulkResult("import", r.target().name(), r.source().toString(), next.phase(), next.part() - 1,
             m.parts().size(), records, m.totalRows(), bytes, millis(t0)));
     }
 
@@ -482,7 +513,7 @@ public final class BulkService {
                 yield new PostgresBulk.Sink(postgres(t, secret), r, manifest);
             }
             case MONGODB -> {
-                ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(t.secretId(), secret, t.database());
+                ConnectionSecrets.Mongo m = mongo(t, secret);
                 yield new MongoBulk.Sink(EngineFactory.mongoClient(m), m.database(), r, manifest, throttle);
             }
             case ELASTICSEARCH -> new ElasticBulk.Sink(new ElasticClient(ConnectionSecrets.elastic(t.secretId(), secret)), r, manifest, throttle);
@@ -510,12 +541,22 @@ public final class BulkService {
         }
         try {
             Manifest m = Json.MAPPER.readValue(bytes, Manifest.class);
-            if (m.format() == null || m.compression() == null || m.parts() == null) {
-                throw new ValidationException(field + ": " + folder + file + " lacks format, compression or parts");
+            if (m.format() == null || m.compression() == null || m.parts() == null || m.startedAt() == null) {
+                throw new ValidationException(field + ": " + folder + file + " lacks format, compression, parts or startedAt");
+            }
+            // parts are named by their place: no path segment, no part listed twice, none out of order
+            for (int i = 0; i < m.parts().size(); i++) {
+                Manifest.Part p = m.parts().get(i);
+                String expected = Manifest.partFile(i + 1, m.format(), m.compression());
+                if (p == null || !expected.equals(p.file()) || p.rows() < 0 || p.bytes() < 0 || p.sha256() == null
+                    || !p.sha256().matches("[0-9a-f]{64}")) {
+                    throw new ValidationException(field + ": " + folder + file + ": part " + (i + 1) + " is not " + expected
+                        + " with rows, bytes and a SHA-256");
+                }
             }
             return m;
         } catch (IOException e) {
-            throw new ValidationException(field + ": " + folder + file + " is not a Tidemark manifest: " + e.getMessage());
+            throw new ValidationException(field + ": " + folder + file + " is not a Tidemark manifest (malformed JSON or unknown fields)");
         }
     }
 

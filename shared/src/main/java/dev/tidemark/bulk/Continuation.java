@@ -1,12 +1,11 @@
 package dev.tidemark.bulk;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.error.ValidationException;
-import dev.tidemark.json.Json;
 
 /**
- * Where a bulk export or import resumes: returned by an invocation that ran out of time, sent back unchanged as
- * {@code continuation} by the next one (the state machines loop this way). Everything before it is complete.
+ * Where a bulk export or import resumes: returned by an invocation that ran out of time, sealed as a signed token by
+ * {@link ContinuationCodec}, sent back unchanged as {@code continuation} by the next one (the state machines loop this
+ * way). Everything before it is complete. Its contents, per store:
  * <pre>{@code
  * {"phase": "export", "part": 4, "cursor": [1250000]}                                   // PostgreSQL: last key
  * {"phase": "export", "part": 4, "cursor": {"_id": {"$oid": "..."}}}                    // MongoDB: last _id
@@ -18,8 +17,10 @@ import dev.tidemark.json.Json;
  * @param part the 1-based number of the next part to write, verify or load
  * @param cursor store-specific position after the last exported record, or {@code null} at the start
  * @param stage the staging table, collection or index of a replace import, or {@code null}
+ * @param anchor the start time of the export the token belongs to (its manifest's {@code startedAt}), or {@code null}
+ *               before the manifest exists
  */
-public record Continuation(String phase, int part, JsonNode cursor, String stage) {
+public record Continuation(String phase, int part, JsonNode cursor, String stage, String anchor) {
 
     /** Phase of an export. */
     public static final String EXPORT = "export";
@@ -29,29 +30,27 @@ public record Continuation(String phase, int part, JsonNode cursor, String stage
     public static final String LOAD = "load";
 
     /**
-     * @param node the {@code continuation} field of an event, or null/missing
-     * @param phases the phases this operation has
-     * @return the token, or {@code null} when absent
-     * @throws ValidationException naming {@code continuation} when it is malformed
+     * A continuation not yet anchored to an export.
+     *
+     * @param phase the phase
+     * @param part the next part
+     * @param cursor the position, or {@code null}
+     * @param stage the replace stage, or {@code null}
      */
-    public static Continuation parse(JsonNode node, String... phases) {
-        if (node == null || node.isNull() || node.isMissingNode()) {
-            return null;
-        }
-        if (!node.isObject() || !node.path("part").canConvertToInt() || node.path("part").asInt() < 1 || !node.path("phase").isTextual()) {
-            throw new ValidationException("continuation: not a token returned by a bulk function ({phase, part, cursor?, stage?})");
-        }
-        String phase = node.path("phase").asText();
-        if (!java.util.List.of(phases).contains(phase)) {
-            throw new ValidationException("continuation.phase: '" + phase + "' is not one of " + String.join(", ", phases));
-        }
-        JsonNode cursor = node.path("cursor");
-        return new Continuation(phase, node.path("part").asInt(), cursor.isMissingNode() || cursor.isNull() ? null : cursor,
-            node.path("stage").isTextual() ? node.path("stage").asText() : null);
+    public Continuation(String phase, int part, JsonNode cursor, String stage) {
+        this(phase, part, cursor, stage, null);
+    }
+
+    /**
+     * @param startedAt the export's start time
+     * @return this continuation anchored to that export
+     */
+    public Continuation anchoredTo(java.time.Instant startedAt) {
+        return new Continuation(phase, part, cursor, stage, startedAt == null ? null : startedAt.toString());
     }
 
     @Override
     public String toString() {
-        return Json.MAPPER.valueToTree(this).toString();
+        return "phase " + phase + ", part " + part;
     }
 }

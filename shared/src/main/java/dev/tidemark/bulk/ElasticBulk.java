@@ -46,6 +46,25 @@ final class ElasticBulk {
     }
 
     /**
+     * Refuses a name that resolves to a hidden, {@code .}-prefixed or Tidemark index (an alias can point at one): asks
+     * the node for the concrete indices' {@code index.hidden} setting.
+     *
+     * @throws ValidationException naming the field
+     */
+    static void refuseInternal(ElasticClient client, String field, String name) {
+        ElasticClient.Reply settings = send(client, "GET", "/" + enc(name) + "/_settings/index.hidden?flat_settings=true&expand_wildcards=all", null);
+        if (settings.status() == 404) {
+            return;
+        }
+        if (!settings.ok()) {
+            throw new ConnectionException("elasticsearch: reading the settings of " + name + ": HTTP " + settings.status(), null);
+        }
+        for (Map.Entry<String, JsonNode> e : settings.body().properties()) {
+            Internals.elasticConcrete(field, e.getKey(), "true".equals(e.getValue().path("settings").path("index.hidden").asText()));
+        }
+    }
+
+    /**
      * @param client the client (closed with the source)
      * @param r the request
      * @param cursor {@code {"pit": ..., "searchAfter": [...]}} or {@code null}
@@ -61,6 +80,7 @@ final class ElasticBulk {
                 if (head.status() == 404) {
                     throw new ValidationException("source.index: no index or alias '" + index + "'");
                 }
+                refuseInternal(client, "source.index", index);
                 ElasticClient.Reply open = send(client, "POST", "/" + enc(index) + "/_pit?keep_alive=" + KEEP_ALIVE, null);
                 if (!open.ok()) {
                     throw new ConnectionException("elasticsearch export: opening a point in time on " + index + ": " + open.error(), null);
@@ -102,8 +122,13 @@ final class ElasticBulk {
         private boolean exhausted;
         private boolean finished;
         private byte[] lastSort;
+        /** Whether this source continues an earlier invocation's point in time (a token the caller holds names it). */
+        private final boolean resumed;
+        /** Whether a cursor naming the point in time was handed out (it may go into a continuation). */
+        private boolean handedOut;
 
         PitSource(ElasticClient client, String pit, JsonNode query, JsonNode after, int size) {
+            this.resumed = after != null;
             this.client = client;
             this.pit = pit;
             this.query = query;
@@ -233,6 +258,7 @@ final class ElasticBulk {
             if (lastSort == null) {
                 return null;
             }
+            handedOut = true;
             ObjectNode c = ExactJson.MAPPER.createObjectNode();
             c.put("pit", pit);
             c.set("searchAfter", ExactJson.read(lastSort));
@@ -250,7 +276,8 @@ final class ElasticBulk {
             fetcher.interrupt();
             try {
                 fetcher.join(30_000);
-                if (exhausted && finished) {
+                // done, or failed before any continuation could name it (a refused query): nobody will come back for it
+                if (exhausted && finished || !resumed && !handedOut) {
                     send(client, "DELETE", "/_pit", ExactJson.MAPPER.createObjectNode().put("id", pit).toString());
                 }
             } catch (InterruptedException e) {
@@ -282,6 +309,12 @@ final class ElasticBulk {
             if (manifest.format() != BulkFormat.NDJSON) {
                 throw new ValidationException("source: the data is " + manifest.format().extension() + "; Elasticsearch imports ndjson");
             }
+            try {
+                refuseInternal(client, "destination.index", r.name());
+            } catch (RuntimeException e) {
+                client.close();
+                throw e;
+            }
         }
 
         /** @return the indices behind the alias {@code name} ({@code []} when absent); fails when {@code name} is an index */
@@ -298,6 +331,14 @@ final class ElasticBulk {
                     + "swaps an alias, so read and write '" + r.name() + "' through an alias");
             }
             return List.of();
+        }
+
+        @Override
+        public void checkStage(String stage) {
+            if (r.mode() != ImportMode.REPLACE || stage == null
+                || !stage.matches(java.util.regex.Pattern.quote(r.name()) + "-tidemark-\\d{13}\\|[0-9a-z.-]{0,16}")) {
+                throw new ValidationException("continuation: its stage is not this import's");
+            }
         }
 
         @Override

@@ -62,10 +62,11 @@ public record ExportRequest(TargetConfig target, Source source, S3Uri destinatio
      * @param event the event
      * @param config the function configuration (targets)
      * @param bucket the configured bulk bucket
+     * @param tokens opens the {@code continuation} token, which must be bound to this request
      * @return the request
      * @throws ValidationException naming the first field that is missing, unknown or malformed
      */
-    public static ExportRequest parse(JsonNode event, TidemarkConfig config, String bucket) {
+    public static ExportRequest parse(JsonNode event, TidemarkConfig config, String bucket, ContinuationCodec tokens) {
         if (event == null || !event.isObject()) {
             throw new ValidationException("event: expected a JSON object with target, source and destination");
         }
@@ -85,8 +86,22 @@ public record ExportRequest(TargetConfig target, Source source, S3Uri destinatio
             throw new ValidationException("compressionLevel: applies to gzip only; compression is " + compression.name().toLowerCase());
         }
         long partMb = Throughput.number(event, "partSizeMb", 64, 1, 4096);
-        return new ExportRequest(target, source, destination, format, compression, level, partMb * 1024 * 1024, Throughput.parse(event),
-            Continuation.parse(event.get("continuation"), Continuation.EXPORT));
+        ExportRequest r = new ExportRequest(target, source, destination, format, compression, level, partMb * 1024 * 1024,
+            Throughput.parse(event), null);
+        return r.with(tokens.open(event.get("continuation"), r.binding(), Continuation.EXPORT));
+    }
+
+    private ExportRequest with(Continuation c) {
+        return new ExportRequest(target, source, destination, format, compression, compressionLevel, partSizeBytes, throughput, c);
+    }
+
+    /**
+     * @return what a continuation token is bound to: the SHA-256 of the target, source (name, query, projection, key),
+     *         destination, format, compression, level and part size
+     */
+    public String binding() {
+        return ContinuationCodec.binding("export", target.name(), target.store().id(), source.name(), source.query(), source.projection(),
+            source.key(), destination.toString(), format.name(), compression.name(), compressionLevel, partSizeBytes);
     }
 
     static TargetConfig target(JsonNode event, TidemarkConfig config) {
@@ -109,7 +124,7 @@ public record ExportRequest(TargetConfig target, Source source, S3Uri destinatio
         return switch (store) {
             case POSTGRES -> {
                 EventFields.unknown(s, Set.of("table", "query", "key"), "source.");
-                String table = EventFields.text(s, "table");
+                String table = EventFields.text(s, "table", "source.", 256);
                 String query = s.has("query") && s.get("query").isTextual()
                     ? EventFields.checked(s.get("query").asText(), "source.query", dev.tidemark.json.Json.MAX_EVENT_STRING, true)
                     : EventFields.text(s, "query", "source.", 0);
@@ -123,18 +138,12 @@ public record ExportRequest(TargetConfig target, Source source, S3Uri destinatio
             }
             case MONGODB -> {
                 EventFields.unknown(s, Set.of("collection", "filter", "projection"), "source.");
-                String collection = EventFields.text(s, "collection");
-                if (collection == null || collection.isBlank() || collection.contains("$")) {
-                    throw new ValidationException("source.collection: missing or not a collection name");
-                }
+                String collection = Internals.mongoCollection("source.collection", EventFields.text(s, "collection", "source.", 256));
                 yield new Source(collection, json(s, "filter"), json(s, "projection"), List.of("_id"));
             }
             case ELASTICSEARCH -> {
                 EventFields.unknown(s, Set.of("index", "query"), "source.");
-                String index = EventFields.text(s, "index");
-                if (index == null || index.isBlank() || index.contains(",") || index.contains("*") || index.startsWith("_")) {
-                    throw new ValidationException("source.index: missing or not one index or alias name (no lists or wildcards)");
-                }
+                String index = Internals.elasticIndex("source.index", EventFields.text(s, "index", "source.", 256));
                 yield new Source(index, json(s, "query"), null, List.of("_shard_doc"));
             }
         };

@@ -47,10 +47,11 @@ public record ImportRequest(TargetConfig target, S3Uri source, String name, List
      * @param event the event
      * @param config the function configuration (targets)
      * @param bucket the configured bulk bucket
+     * @param tokens opens the {@code continuation} token, which must be bound to this request
      * @return the request
      * @throws ValidationException naming the first field that is missing, unknown or malformed
      */
-    public static ImportRequest parse(JsonNode event, TidemarkConfig config, String bucket) {
+    public static ImportRequest parse(JsonNode event, TidemarkConfig config, String bucket, ContinuationCodec tokens) {
         if (event == null || !event.isObject()) {
             throw new ValidationException("event: expected a JSON object with target, source, destination and mode");
         }
@@ -61,13 +62,13 @@ public record ImportRequest(TargetConfig target, S3Uri source, String name, List
         if (!d.isObject()) {
             throw new ValidationException("destination: missing; expected an object naming the table, collection or index");
         }
-        String name;
+        String name = null;
         List<String> key = List.of();
         String idField = null;
         switch (target.store()) {
             case POSTGRES -> {
                 EventFields.unknown(d, Set.of("table", "key"), "destination.");
-                name = EventFields.text(d, "table");
+                name = EventFields.text(d, "table", "destination.", 256);
                 if (name == null || !name.matches("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?")) {
                     throw new ValidationException("destination.table: missing or not a table name (table or schema.table)");
                 }
@@ -75,27 +76,29 @@ public record ImportRequest(TargetConfig target, S3Uri source, String name, List
             }
             case MONGODB -> {
                 EventFields.unknown(d, Set.of("collection"), "destination.");
-                name = EventFields.text(d, "collection");
-                if (name == null || name.isBlank() || name.contains("$") || name.startsWith("system.")) {
-                    throw new ValidationException("destination.collection: missing or not a collection name");
-                }
+                name = Internals.mongoCollection("destination.collection", EventFields.text(d, "collection", "destination.", 256));
             }
             case ELASTICSEARCH -> {
                 EventFields.unknown(d, Set.of("index", "idField"), "destination.");
-                name = EventFields.text(d, "index");
-                if (name == null || !name.matches("[a-z0-9][a-z0-9_.+-]*") || name.length() > 200) {
-                    throw new ValidationException("destination.index: missing or not a valid index name (lowercase, no wildcards)");
-                }
-                idField = EventFields.text(d, "idField");
+                name = Internals.elasticIndex("destination.index", EventFields.text(d, "index", "destination.", 256));
+                idField = EventFields.text(d, "idField", "destination.", 256);
             }
-            default -> throw new IllegalStateException();
         }
         String m = EventFields.text(event, "mode");
         if (m == null) {
             throw new ValidationException("mode: missing; expected insert, upsert or replace");
         }
-        return new ImportRequest(target, source, name, key, idField, ImportMode.of("mode", m), Throughput.parse(event),
-            Continuation.parse(event.get("continuation"), Continuation.VERIFY, Continuation.LOAD));
+        ImportRequest r = new ImportRequest(target, source, name, key, idField, ImportMode.of("mode", m), Throughput.parse(event), null);
+        return new ImportRequest(target, source, name, key, idField, r.mode(), r.throughput(),
+            tokens.open(event.get("continuation"), r.binding(), Continuation.VERIFY, Continuation.LOAD));
+    }
+
+    /**
+     * @return what a continuation token is bound to: the SHA-256 of the target, source folder, destination, key, idField
+     *         and mode
+     */
+    public String binding() {
+        return ContinuationCodec.binding("import", target.name(), target.store().id(), source.toString(), name, key, idField, mode.name());
     }
 
     /** @return the destination store */

@@ -3,6 +3,7 @@ package dev.tidemark.bulk;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoException;
+import dev.tidemark.mongo.MongoErrors;
 import com.mongodb.MongoNamespace;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
@@ -63,7 +64,7 @@ final class MongoBulk {
         try {
             return BsonDocument.parse(json);
         } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
-            throw new ValidationException(field + ": not Extended JSON: " + e.getMessage());
+            throw new ValidationException(field + ": not Extended JSON");
         }
     }
 
@@ -103,7 +104,7 @@ final class MongoBulk {
             return new CursorSource(client, find.iterator());
         } catch (MongoException e) {
             client.close();
-            throw new ConnectionException("mongodb export of " + r.source().name() + ": " + e.getMessage(), e);
+            throw MongoErrors.failure(e, "mongodb export of " + r.source().name());
         } catch (RuntimeException e) {
             client.close();
             throw e;
@@ -135,7 +136,7 @@ final class MongoBulk {
                 lastId = doc.get("_id");
                 return (doc.toJson(CANONICAL) + "\n").getBytes(StandardCharsets.UTF_8);
             } catch (MongoException e) {
-                throw new ConnectionException("mongodb export: " + e.getMessage(), e);
+                throw MongoErrors.failure(e, "mongodb export");
             }
         }
 
@@ -181,6 +182,13 @@ final class MongoBulk {
         }
 
         @Override
+        public void checkStage(String stage) {
+            if (r.mode() != ImportMode.REPLACE || !stageName().equals(stage)) {
+                throw new ValidationException("continuation: its stage is not this import's");
+            }
+        }
+
+        @Override
         public String begin() {
             if (r.mode() != ImportMode.REPLACE) {
                 return null;
@@ -216,7 +224,7 @@ final class MongoBulk {
                 }
                 return stage;
             } catch (MongoException e) {
-                throw new ConnectionException("mongodb import: preparing " + stageName() + ": " + e.getMessage(), e);
+                throw MongoErrors.failure(e, "mongodb import: preparing the stage of " + r.name());
             }
         }
 
@@ -241,7 +249,9 @@ final class MongoBulk {
                         if (!d.containsKey("_id")) {
                             throw new ValidationException("part " + part.file() + ": a record has no _id; upsert matches by _id");
                         }
-                        models.add(new ReplaceOneModel<>(new BsonDocument("_id", d.get("_id")), d, new ReplaceOptions().upsert(true)));
+                        // the _id is a value compared with $eq, never read as an operator ({"$gt": ...} matches nothing but itself)
+                        models.add(new ReplaceOneModel<>(new BsonDocument("_id", new BsonDocument("$eq", d.get("_id"))), d,
+                            new ReplaceOptions().upsert(true)));
                     }
                     into.bulkWrite(models, new BulkWriteOptions().ordered(true));
                 } else {
@@ -251,7 +261,7 @@ final class MongoBulk {
                 throw new ValidationException("part " + part.file() + ": " + e.getWriteErrors().size() + " document(s) refused, first: "
                     + e.getWriteErrors().getFirst().getMessage());
             } catch (MongoException e) {
-                throw new ConnectionException("mongodb import of " + part.file() + ": " + e.getMessage(), e);
+                throw MongoErrors.failure(e, "mongodb import of " + part.file());
             }
             throttle.acquire(batch.size());
         }
@@ -264,7 +274,7 @@ final class MongoBulk {
             try {
                 db.getCollection(stage).renameCollection(new MongoNamespace(db.getName(), r.name()), new RenameCollectionOptions().dropTarget(true));
             } catch (MongoException e) {
-                throw new ConnectionException("mongodb import: renaming " + stage + " over " + r.name() + ": " + e.getMessage(), e);
+                throw MongoErrors.failure(e, "mongodb import: renaming the stage over " + r.name());
             }
         }
 

@@ -405,13 +405,19 @@ final class PostgresBulk {
                 c.commit();
                 this.copy = c.unwrap(PGConnection.class).getCopyAPI();
             } catch (SQLException e) {
+                close();
                 throw SqlStates.failure(e, "postgres import into " + r.name(), "destination.table");
+            } catch (RuntimeException e) {
+                close();
+                throw e;
             }
             if (r.mode() == ImportMode.UPSERT && conflictKey().isEmpty()) {
+                close();
                 throw new ValidationException("destination.key: table " + table.quoted() + " has no primary key; give the upsert's key columns");
             }
             for (String k : r.key()) {
                 if (!table.columns().contains(k)) {
+                    close();
                     throw new ValidationException("destination.key: '" + k + "' is not a column of " + table.quoted());
                 }
             }
@@ -424,6 +430,13 @@ final class PostgresBulk {
         private String stageName() {
             String base = table.name().length() > 40 ? table.name().substring(0, 40) : table.name();
             return ident(table.schema()) + "." + ident(base + "__tidemark_replace");
+        }
+
+        @Override
+        public void checkStage(String stage) {
+            if (r.mode() != ImportMode.REPLACE || !stageName().equals(stage)) {
+                throw new ValidationException("continuation: its stage is not this import's");
+            }
         }
 
         @Override

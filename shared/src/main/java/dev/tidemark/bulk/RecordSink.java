@@ -53,4 +53,16 @@ interface RecordSink extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * Checks a stage carried by a continuation against the one this sink derives from its destination.
+     *
+     * @param stage the stage, or {@code null}
+     * @throws dev.tidemark.error.ValidationException naming {@code continuation} when it is not this import's stage
+     */
+    default void checkStage(String stage) {
+        if (stage != null) {
+            throw new dev.tidemark.error.ValidationException("continuation: names a stage, but this import has none");
+        }
+    }
 }

@@ -44,7 +44,8 @@ public record Throughput(int batchSize, long maxRowsPerSecond, Integer maxSecond
             return dflt;
         }
         if (!v.canConvertToLong() || !v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
-            throw new ValidationException(field + ": expected a whole number from " + min + " to " + max + ", got " + v);
+            throw new ValidationException(field + ": expected a whole number from " + min + " to " + max + ", got "
+                + (v.isNumber() && v.asText().length() <= 40 ? v.asText() : dev.tidemark.upgrade.EventFields.kind(v)));
         }
         return v.asLong();
     }

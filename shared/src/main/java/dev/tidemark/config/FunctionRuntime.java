@@ -50,7 +50,23 @@ public final class FunctionRuntime {
      * @throws dev.tidemark.error.ValidationException when the configuration is invalid
      */
     public dev.tidemark.bulk.BulkService bulk() {
-        return new dev.tidemark.bulk.BulkService(engines(), this::s3, env.get("TIDEMARK_BULK_BUCKET"));
+        return new dev.tidemark.bulk.BulkService(engines(), this::s3, env.get("TIDEMARK_BULK_BUCKET"), continuationTokens());
+    }
+
+    /**
+     * @return the codec of continuation tokens, keyed by the secret {@code TIDEMARK_CONTINUATION_KEY_SECRET_ID} (read on
+     *         first use, cached like the connection secrets)
+     * @throws dev.tidemark.error.ValidationException on first use when the variable is not set
+     */
+    public dev.tidemark.bulk.ContinuationCodec continuationTokens() {
+        return new dev.tidemark.bulk.ContinuationCodec(() -> {
+            String id = env.get("TIDEMARK_CONTINUATION_KEY_SECRET_ID");
+            if (id == null || id.isBlank()) {
+                throw new dev.tidemark.error.ValidationException("TIDEMARK_CONTINUATION_KEY_SECRET_ID: not set; the bulk functions sign their "
+                    + "continuations with the key in that secret");
+            }
+            return secrets.secretString(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        });
     }
 
     /**

@@ -28,5 +28,7 @@ public enum ErrorCode {
     /** A bulk import found a part that does not match its manifest (size, SHA-256 or row count); nothing was loaded. */
     MANIFEST_MISMATCH,
     /** A bulk export or import failed mid-way; the message carries the continuation token to resume from. */
-    TRANSFER_FAILED
+    TRANSFER_FAILED,
+    /** The store answered with an error that retrying will not fix (a missing right, an unsupported command). */
+    STORE_ERROR
 }

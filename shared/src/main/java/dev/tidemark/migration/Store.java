@@ -51,7 +51,8 @@ public enum Store {
                 return s;
             }
         }
-        throw new ValidationException("store: unknown store; expected exactly one of " + accepted());
+        throw new ValidationException("store: unknown store" + (value.length() <= 64 && value.matches("[\\x20-\\x7e]*") ? " '" + value + "'" : "")
+            + "; expected exactly one of " + accepted());
     }
 
     private static String accepted() {

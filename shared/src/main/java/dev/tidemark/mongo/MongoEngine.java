@@ -174,7 +174,8 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
         } catch (TidemarkException e) {
             throw e;
         } catch (MongoException e) {
-            throw new ConnectionException("mongodb target '" + target() + "': " + e.getMessage(), e);
+            throw MongoErrors.transientError(e) ? new ConnectionException("mongodb target '" + target() + "': " + MongoErrors.describe(e), e)
+                : new dev.tidemark.error.StoreException("mongodb target '" + target() + "': " + MongoErrors.describe(e), e);
         }
     }
 

@@ -27,7 +27,7 @@ import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.migration.JavaMigration;
 import org.flywaydb.core.api.output.MigrateOutput;
-import org.flywaydb.core.internal.exception.FlywayMigrateException;
+import org.flywaydb.core.api.CoreErrorCode;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -113,6 +113,37 @@ public final class PostgresEngine implements MigrationEngine {
         return DriverManager.getConnection(connection.jdbcUrl(), connection.username(), connection.password());
     }
 
+    /**
+     * Leaves the schema history writable by its owner (the migrator) alone: revokes {@code INSERT}, {@code UPDATE},
+     * {@code DELETE}, {@code TRUNCATE}, {@code REFERENCES} and {@code TRIGGER} on it from every other role, as the
+     * migrator's default privileges may have granted them to the loader when Flyway created the table. Role names come
+     * from the catalog, quoted by the server. A failure is logged, not raised: the migration itself has succeeded.
+     */
+    private void protectHistory() {
+        try (Connection c = connect()) {
+            List<String> revokes = new ArrayList<>();
+            try (var ps = c.prepareStatement("SELECT format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLE %s FROM %s', "
+                + "k.oid::regclass, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END) "
+                + "FROM pg_class k, aclexplode(k.relacl) a WHERE k.oid = to_regclass(?) AND a.grantee <> k.relowner "
+                + "AND a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER') GROUP BY k.oid, a.grantee")) {
+                ps.setString(1, historyTable(c));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        revokes.add(rs.getString(1));
+                    }
+                }
+            }
+            try (Statement st = c.createStatement()) {
+                for (String revoke : revokes) {
+                    st.execute(revoke);
+                }
+            }
+        } catch (SQLException e) {
+            org.slf4j.LoggerFactory.getLogger(PostgresEngine.class).warn("{}: could not withhold the schema history from other roles: {}", target,
+                SqlStates.describe(e));
+        }
+    }
+
     /** @return Flyway's history table in the connection's current schema, quoted as Flyway prints it */
     private String historyTable(Connection c) throws SQLException {
         return "\"" + defaultSchema(c) + "\".\"" + HISTORY_TABLE + "\"";
@@ -184,13 +215,24 @@ public final class PostgresEngine implements MigrationEngine {
         }
         org.flywaydb.core.api.output.MigrateResult result;
         try {
-            result = guard(() -> config.load().migrate());
-        } catch (FlywayMigrateException e) {
-            MigrationInfo m = e.getMigration();
+            result = config.load().migrate();
+        } catch (FlywayException e) {
+            if (e.getErrorCode() != CoreErrorCode.FAILED_VERSIONED_MIGRATION) {
+                throw flywayFailure(e);
+            }
+            // Flyway rolled the failed migration back: it is the first one still pending
+            MigrationInfo[] pending = guard(() -> configure().target(config.getTarget()).load().info().pending());
+            MigrationInfo m = pending.length == 0 ? null : pending[0];
             String version = m == null || m.getVersion() == null ? "?" : m.getVersion().getVersion();
             String script = m == null ? "?" : m.getScript();
+            SQLException sql = findSql(e);
+            if (sql != null && SqlStates.transientState(sql.getSQLState())) {
+                throw new ConnectionException("postgres target '" + target + "': migration " + version + " (" + script + ") did not complete: "
+                    + SqlStates.describe(sql) + "; its transaction was rolled back", e);
+            }
             throw new MigrationFailedException(STORE, target, version, script, rootMessage(e), e);
         }
+        protectHistory();
         List<AppliedStep> steps = new ArrayList<>();
         for (MigrateOutput o : result.migrations) {
             steps.add(new AppliedStep(MigrationVersion.parse(o.version), o.description, fileName(o.filepath), o.executionTime));
@@ -325,7 +367,7 @@ public final class PostgresEngine implements MigrationEngine {
                 c.rollback();
             }
             String where = current == null ? "" : "line " + current.line() + ": ";
-            String reason = where + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQL state " + e.getSQLState() + ")")
+            String reason = where + SqlStates.describe(e)
                 + (transactional ? "; rolled back, the version stays applied" : "; not transactional: statements before it ran");
             throw new MigrationFailedException(STORE, target, step.version().toString(), u.script(), reason, e);
         } finally {
@@ -421,12 +463,10 @@ public final class PostgresEngine implements MigrationEngine {
     }
 
     private TidemarkException sqlFailure(SQLException e) {
-        if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
-            return new ConnectionException("postgres target '" + target + "': cannot connect to " + connection.host() + ":" + connection.port()
-                + ": " + firstLine(e.getMessage()), e);
+        if (SqlStates.transientState(e.getSQLState()) || e.getSQLState() == null) {
+            return new ConnectionException("postgres target '" + target + "': " + SqlStates.describe(e), e);
         }
-        return new ConnectionException("postgres target '" + target + "': " + firstLine(e.getMessage())
-            + (e.getSQLState() == null ? "" : " (SQL state " + e.getSQLState() + ")"), e);
+        return new dev.tidemark.error.StoreException("postgres target '" + target + "': " + SqlStates.describe(e), e);
     }
 
     @Override
@@ -444,8 +484,7 @@ public final class PostgresEngine implements MigrationEngine {
              var st = c.createStatement()) {
             st.execute("SELECT 1");
         } catch (SQLException e) {
-            throw new ConnectionException("postgres target '" + target + "': cannot connect to " + connection.host() + ":" + connection.port()
-                + ": " + firstLine(e.getMessage()), e);
+            throw sqlFailure(e);
         }
     }
 
@@ -469,26 +508,64 @@ public final class PostgresEngine implements MigrationEngine {
     private <T> T guard(java.util.function.Supplier<T> action) {
         try {
             return action.get();
-        } catch (FlywayMigrateException e) {
-            throw e;
         } catch (TidemarkException e) {
             throw e;
         } catch (FlywayException e) {
-            String message = String.valueOf(e.getMessage());
-            if (message.contains("advisory lock")) {
-                throw new LockContentionException("postgres target '" + target + "': the migration lock (Flyway advisory lock) stayed held for "
-                    + lockWaitSeconds + " s", e);
-            }
-            SQLException sql = findSql(e);
-            if (sql != null && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
-                throw new ConnectionException("postgres target '" + target + "': cannot connect to " + connection.host() + ":" + connection.port()
-                    + ": " + sql.getMessage(), e);
-            }
-            if (e.getClass().getSimpleName().contains("Validate")) {
-                throw new ValidationException("postgres target '" + target + "': " + firstLine(message), e);
-            }
-            throw new ConnectionException("postgres target '" + target + "': " + firstLine(message), e);
+            throw flywayFailure(e);
         }
+    }
+
+    /** Flyway's error codes whose failure is the migrations' or the schema's state, not the server's. */
+    private static final Set<org.flywaydb.core.api.ErrorCode> INVALID = Set.of(CoreErrorCode.VALIDATE_ERROR, CoreErrorCode.CHECKSUM_MISMATCH,
+        CoreErrorCode.NON_EMPTY_SCHEMA_WITHOUT_SCHEMA_HISTORY_TABLE, CoreErrorCode.CONFIGURATION, CoreErrorCode.DUPLICATE_VERSIONED_MIGRATION,
+        CoreErrorCode.DUPLICATE_UNDO_MIGRATION, CoreErrorCode.DUPLICATE_DELETED_MIGRATION, CoreErrorCode.TYPE_MISMATCH,
+        CoreErrorCode.DESCRIPTION_MISMATCH, CoreErrorCode.APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED,
+        CoreErrorCode.RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED, CoreErrorCode.SCHEMA_DOES_NOT_EXIST);
+
+    /**
+     * Classifies a Flyway failure by Flyway's public error code and the SQLSTATE of its cause, never by message text:
+     * a transient SQLSTATE is a retryable {@link ConnectionException}; a validation code a {@link ValidationException}
+     * (a non-empty schema without history points to baseline); a failure with no SQL cause while another session holds
+     * Flyway's advisory lock (the store's {@code pg_locks} says so) a {@link LockContentionException}; anything else a
+     * {@link dev.tidemark.error.StoreException}.
+     */
+    private TidemarkException flywayFailure(FlywayException e) {
+        SQLException sql = findSql(e);
+        if (sql != null && SqlStates.transientState(sql.getSQLState())) {
+            return new ConnectionException("postgres target '" + target + "': " + SqlStates.describe(sql), e);
+        }
+        org.flywaydb.core.api.ErrorCode code = e.getErrorCode();
+        if (e instanceof org.flywaydb.core.api.exception.FlywayValidateException || INVALID.contains(code)) {
+            String hint = code == CoreErrorCode.NON_EMPTY_SCHEMA_WITHOUT_SCHEMA_HISTORY_TABLE
+                ? "; the schema holds objects but no schema history: baseline the target at its current version first" : "";
+            return new ValidationException("postgres target '" + target + "': " + flat(e.getMessage()) + hint, e);
+        }
+        if (sql == null && lockHeldElsewhere()) {
+            return new LockContentionException("postgres target '" + target + "': the migration lock (Flyway advisory lock) stayed held for "
+                + lockWaitSeconds + " s", e);
+        }
+        return new dev.tidemark.error.StoreException("postgres target '" + target + "': "
+            + (sql != null ? SqlStates.describe(sql) : flat(e.getMessage())), e);
+    }
+
+    /** @return whether another session holds Flyway's advisory lock on this target's history, as {@code pg_locks} shows */
+    private boolean lockHeldElsewhere() {
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
+            + "'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = ? AND pid <> pg_backend_pid())")) {
+            ps.setLong(1, 77431708279161L + historyTable(c).hashCode());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /** @return a message on one line, at most 500 characters */
+    private static String flat(String message) {
+        String one = String.valueOf(message).strip().replaceAll("\\s*\\n\\s*", "; ");
+        return one.length() > 500 ? one.substring(0, 500) + "..." : one;
     }
 
     private static SQLException findSql(Throwable t) {
@@ -503,10 +580,7 @@ public final class PostgresEngine implements MigrationEngine {
 
     private static String rootMessage(Throwable e) {
         SQLException sql = findSql(e);
-        if (sql != null) {
-            return firstLine(sql.getMessage()) + (sql.getSQLState() == null ? "" : " (SQL state " + sql.getSQLState() + ")");
-        }
-        return firstLine(e.getMessage());
+        return sql != null ? SqlStates.describe(sql) : flat(e.getMessage());
     }
 
     private static String firstLine(String s) {

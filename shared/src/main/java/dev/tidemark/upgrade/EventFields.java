@@ -48,7 +48,7 @@ public final class EventFields {
         if (name == null || name.isBlank()) {
             throw new ValidationException(field + ".name: missing");
         }
-        TargetConfig configured = config.target(name).orElseThrow(() -> new ValidationException(field + ".name: unknown target; configured targets: "
+        TargetConfig configured = config.target(name).orElseThrow(() -> new ValidationException(field + ".name: unknown target '" + name + "'; configured targets: "
             + String.join(", ", config.targetNames())));
         if (configured.store() != store) {
             throw new ValidationException(field + ".store: target '" + name + "' is a " + configured.store() + " target, not " + store);

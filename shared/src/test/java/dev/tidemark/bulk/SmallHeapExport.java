@@ -34,7 +34,8 @@ public final class SmallHeapExport {
         TidemarkConfig config = new TidemarkConfig(List.of(new TargetConfig("pg", Store.POSTGRES, "pg", location, null)), 5, 60, 300,
             Placeholders.NONE);
         String secret = "{\"host\":\"127.0.0.1\",\"port\":" + args[0] + ",\"username\":\"postgres\",\"password\":\"trust\",\"dbname\":\"" + args[1] + "\"}";
-        BulkService service = new BulkService(new EngineFactory(config, id -> secret, new LocationReader(() -> s3)), s3, args[3]);
+        BulkService service = new BulkService(new EngineFactory(config, id -> secret, new LocationReader(() -> s3)), s3, args[3],
+            new ContinuationCodec(() -> "small-heap-export-key-of-32-bytes-at-least".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         ObjectNode event = (ObjectNode) Json.MAPPER.readTree("{\"target\": \"pg\", \"source\": {\"table\": \"" + args[5] + "\"}, \"destination\": \""
             + args[4] + "\", \"format\": \"" + args[6] + "\", \"partSizeMb\": 32}");
         BulkService.BulkOutcome o = service.export(service.exportRequest(event), Budget.unlimited());

@@ -29,7 +29,7 @@ final class Internals {
         if (name == null || !name.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}")) {
             throw new ValidationException(field + ": missing or not a collection name (letters, digits, '_', '.', '-'; at most 120)");
         }
-        if (name.startsWith("system.") || TIDEMARK.contains(name) || name.endsWith("__tidemark_replace")) {
+        if (name.startsWith("system.") || TIDEMARK.contains(name) || name.endsWith("__tidemark_replace") || MONGO_SYSTEM_DATABASES.contains(name)) {
             throw new ValidationException(field + ": '" + name + "' is a system or Tidemark collection, never a bulk source or destination");
         }
         return name;

@@ -19,7 +19,7 @@ public record S3Uri(String bucket, String prefix) {
      */
     public static S3Uri parse(String field, String value, String allowedBucket) {
         if (value == null || !value.startsWith("s3://")) {
-            throw new ValidationException(field + ": '" + value + "' is not an S3 URI of the form s3://bucket/prefix/");
+            throw new ValidationException(field + ": " + (value == null ? "missing" : "not an S3 URI") + "; expected s3://bucket/prefix/");
         }
         String rest = value.substring(5);
         int slash = rest.indexOf('/');
@@ -27,6 +27,11 @@ public record S3Uri(String bucket, String prefix) {
         String prefix = slash < 0 ? "" : rest.substring(slash + 1);
         if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
             throw new ValidationException(field + ": '" + bucket + "' is not a valid bucket name");
+        }
+        for (String segment : prefix.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..") || segment.contains("\\")) {
+                throw new ValidationException(field + ": '.', '..' and backslashes are not allowed in the prefix");
+            }
         }
         if (prefix.contains("//") || prefix.startsWith("/")) {
             throw new ValidationException(field + ": the prefix '" + prefix + "' has an empty path segment");

@@ -217,12 +217,19 @@ public final class PostgresEngine implements MigrationEngine {
         try {
             result = config.load().migrate();
         } catch (FlywayException e) {
-            if (e.getErrorCode() != CoreErrorCode.FAILED_VERSIONED_MIGRATION) {
-                throw flywayFailure(e);
+            TidemarkException classified = flywayFailure(e);
+            if (classified instanceof ValidationException || classified instanceof LockContentionException) {
+                throw classified;
             }
-            // Flyway rolled the failed migration back: it is the first one still pending
+            // a migration failed: Flyway rolled it back (or recorded it failed, without a transaction), so it is the first
+            // one not applied
             MigrationInfo[] pending = guard(() -> configure().target(config.getTarget()).load().info().pending());
-            MigrationInfo m = pending.length == 0 ? null : pending[0];
+            MigrationInfo[] failed = java.util.Arrays.stream(guard(() -> configure().load().info().all()))
+                .filter(i -> i.getState() != null && i.getState().isFailed()).toArray(MigrationInfo[]::new);
+            MigrationInfo m = failed.length > 0 ? failed[0] : pending.length > 0 ? pending[0] : null;
+            if (m == null) {
+                throw classified;
+            }
             String version = m == null || m.getVersion() == null ? "?" : m.getVersion().getVersion();
             String script = m == null ? "?" : m.getScript();
             SQLException sql = findSql(e);

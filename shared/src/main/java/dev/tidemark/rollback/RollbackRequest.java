@@ -33,8 +33,10 @@ import java.util.Set;
  * @param targets the targets, in event order
  * @param dryRun when true nothing is changed and the result lists the undo statements that would run
  * @param failure the failure that caused the rollback, as text, or {@code null}
+ * @param restoring whether the versions come from {@code restore} (a rollout's compensation: every target is attempted
+ *                  even when one cannot be undone); otherwise every target is checked before any is undone
  */
-public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, String failure) {
+public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, String failure, boolean restoring) {
 
     private static final Set<String> TOP = Set.of("targets", "rolloutTargets", "restore", "failure", "dryRun");
     private static final Set<String> ITEM = Set.of("store", "name", "targetVersion", "location");
@@ -81,7 +83,7 @@ public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, Stri
                 : recorded(restore, t.name());
             targets.add(new RollbackTarget(t.configured().withLocation(t.location()), to));
         }
-        return new RollbackRequest(targets, dryRun, failureText(event.get("failure")));
+        return new RollbackRequest(targets, dryRun, failureText(event.get("failure")), restoring);
     }
 
     private static MigrationVersion version(String text, String field) {

@@ -31,6 +31,28 @@ public final class RollbackService {
      * @throws RollbackIncompleteException when at least one target could not be rolled back
      */
     public RollbackReport rollback(RollbackRequest request) {
+        if (!request.restoring() && !request.dryRun()) {
+            // explicit versions: every target's plan is checked before any target is undone (README: "nothing was undone")
+            for (int i = 0; i < request.targets().size(); i++) {
+                RollbackTarget t = request.targets().get(i);
+                try (MigrationEngine engine = engines.open(t.target())) {
+                    engine.undo(t.to(), true);
+                } catch (dev.tidemark.error.ValidationException e) {
+                    throw new dev.tidemark.error.ValidationException(item(i, e.getMessage()) + "; nothing was undone", e);
+                }
+            }
+        } else if (request.dryRun() && !request.restoring()) {
+            List<MigrateResult> planned = new ArrayList<>();
+            for (int i = 0; i < request.targets().size(); i++) {
+                RollbackTarget t = request.targets().get(i);
+                try (MigrationEngine engine = engines.open(t.target())) {
+                    planned.add(engine.undo(t.to(), true));
+                } catch (dev.tidemark.error.ValidationException e) {
+                    throw new dev.tidemark.error.ValidationException(item(i, e.getMessage()), e);
+                }
+            }
+            return new RollbackReport(true, request.failure(), planned, summary(request, planned, List.of()));
+        }
         List<MigrateResult> results = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         for (RollbackTarget t : request.targets()) {
@@ -45,6 +67,11 @@ public final class RollbackService {
             throw new RollbackIncompleteException(summary);
         }
         return new RollbackReport(request.dryRun(), request.failure(), results, summary);
+    }
+
+    /** @return the message placed under the event's item: {@code targets[1].targetVersion: ...} or {@code targets[1]: ...} */
+    private static String item(int index, String message) {
+        return "targets[" + index + "]" + (message.matches("(?s)[A-Za-z]+: .*") ? "." : ": ") + message;
     }
 
     private static String summary(RollbackRequest request, List<MigrateResult> results, List<String> errors) {

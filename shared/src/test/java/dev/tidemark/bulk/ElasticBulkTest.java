@@ -257,7 +257,7 @@ class ElasticBulkTest {
         assertThatThrownBy(() -> f.importAll(importInto("search", folder, index, "insert"), Budget.unlimited()))
             .isInstanceOf(ValidationException.class).hasMessageContaining("400 record(s) refused").hasMessageContaining("version_conflict");
         assertThatThrownBy(() -> f.importAll(importInto("search", folder, "Bad*Name", "insert"), Budget.unlimited()))
-            .hasMessageContaining("destination.index: missing or not a valid index name");
+            .hasMessageContaining("destination.index: missing or not one index or alias name");
         assertThat(es.send("GET", "/_cat/indices/" + index + "*?h=index", null).body().toString()).doesNotContain("tidemark");
     }
 }

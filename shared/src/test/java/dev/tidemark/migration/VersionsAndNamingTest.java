@@ -30,7 +30,7 @@ class VersionsAndNamingTest {
     @Test
     void targetVersionKeywordsFollowFlyway() {
         assertThat(TargetVersion.parse(null)).isEqualTo(TargetVersion.LATEST);
-        assertThat(TargetVersion.parse("LATEST")).isEqualTo(TargetVersion.LATEST);
+        assertThatThrownBy(() -> TargetVersion.parse("LATEST")).isInstanceOf(ValidationException.class).hasMessageContaining("exactly 'latest'");
         assertThat(TargetVersion.parse("current").includes(MigrationVersion.parse("1"), null)).isFalse();
         assertThat(TargetVersion.parse("2").includes(MigrationVersion.parse("2"), null)).isTrue();
         assertThat(TargetVersion.parse("2").includes(MigrationVersion.parse("2.1"), null)).isFalse();
@@ -64,7 +64,7 @@ class VersionsAndNamingTest {
     @Test
     void unknownStoresNameTheAcceptedOnes() {
         assertThatThrownBy(() -> Store.of("redis")).isInstanceOf(ValidationException.class)
-            .hasMessage("store: unknown store 'redis'; expected one of postgres, mongodb, elasticsearch");
-        assertThat(Store.of(" MongoDB ")).isEqualTo(Store.MONGODB);
+            .hasMessage("store: unknown store 'redis'; expected exactly one of postgres, mongodb, elasticsearch");
+        assertThatThrownBy(() -> Store.of(" MongoDB ")).isInstanceOf(ValidationException.class).hasMessageStartingWith("store: unknown store ' MongoDB '");
     }
 }

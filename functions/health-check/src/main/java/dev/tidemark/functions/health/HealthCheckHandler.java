@@ -81,9 +81,9 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         if (targets == null || targets.isNull()) {
             return List.of();
         }
-        if (!targets.isArray() || targets.size() > dev.tidemark.upgrade.EventFields.MAX_TARGETS) {
-            throw new ValidationException("targets: expected an array of at most " + dev.tidemark.upgrade.EventFields.MAX_TARGETS
-                + " target names");
+        if (!targets.isArray() || targets.isEmpty() || targets.size() > dev.tidemark.upgrade.EventFields.MAX_TARGETS) {
+            throw new ValidationException("targets: expected an array of 1 to " + dev.tidemark.upgrade.EventFields.MAX_TARGETS
+                + " target names (omit it to check every target)");
         }
         List<String> names = new ArrayList<>();
         for (int i = 0; i < targets.size(); i++) {

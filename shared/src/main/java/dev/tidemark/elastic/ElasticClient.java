@@ -149,13 +149,13 @@ public final class ElasticClient implements AutoCloseable {
         } catch (ResponseException e) {
             response = e.getResponse();
         } catch (IOException e) {
-            throw new ConnectionException("elasticsearch at " + url + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+            throw new ConnectionException("elasticsearch: the node cannot be reached (" + e.getClass().getSimpleName() + ")", e);
         }
         try {
             byte[] bytes = response.getEntity() == null ? new byte[0] : EntityUtils.toByteArray(response.getEntity());
             return new RawReply(response.getStatusLine().getStatusCode(), bytes);
         } catch (IOException e) {
-            throw new ConnectionException("elasticsearch at " + url + ": " + e.getMessage(), e);
+            throw new ConnectionException("elasticsearch: the answer could not be read (" + e.getClass().getSimpleName() + ")", e);
         }
     }
 

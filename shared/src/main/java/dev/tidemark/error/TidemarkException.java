@@ -10,6 +10,7 @@ public class TidemarkException extends RuntimeException {
 
     private final ErrorCode code;
     private final boolean retryable;
+    private volatile boolean forCaller;
 
     /**
      * @param code the stable error code
@@ -31,5 +32,23 @@ public class TidemarkException extends RuntimeException {
     /** @return whether the same call may succeed if retried */
     public boolean retryable() {
         return retryable;
+    }
+
+    /**
+     * Marks this error as the answer of a function: from now on its message ends with
+     * {@code  [<CODE>, retryable]} or {@code  [<CODE>, not retryable]}, so that Lambda's error payload
+     * ({@code errorMessage}, {@code errorType}) carries the code and the retry decision a pipeline acts on.
+     *
+     * @return this error
+     */
+    public TidemarkException forCaller() {
+        forCaller = true;
+        return this;
+    }
+
+    @Override
+    public String getMessage() {
+        String m = super.getMessage();
+        return forCaller ? m + " [" + code + ", " + (retryable ? "retryable" : "not retryable") + "]" : m;
     }
 }

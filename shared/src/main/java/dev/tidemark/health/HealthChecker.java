@@ -92,7 +92,7 @@ public final class HealthChecker {
                 e.code() + ": " + e.getMessage(), List.of("unreachable: " + e.code()));
         } catch (RuntimeException e) {
             return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
-                e.getClass().getSimpleName() + ": " + e.getMessage(), List.of("unreachable"));
+                e.getClass().getSimpleName(), List.of("unreachable"));
         }
     }
 }

@@ -45,8 +45,20 @@ public final class UpgradeHandler implements RequestStreamHandler {
         this.runtime = new FunctionRuntime(env);
     }
 
+    /**
+     * Runs the function; a {@link dev.tidemark.error.TidemarkException} leaves with its code and retry decision appended
+     * to its message ({@link dev.tidemark.error.TidemarkException#forCaller()}), so Lambda's error payload carries them.
+     */
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        try {
+            handle(input, output, context);
+        } catch (dev.tidemark.error.TidemarkException e) {
+            throw e.forCaller();
+        }
+    }
+
+    private void handle(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = Json.readEvent(input);
         UpgradeReport report = PowertoolsLogging.withLogging(context, () -> {
             EngineFactory engines = runtime.engines();

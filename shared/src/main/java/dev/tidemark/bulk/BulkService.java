@@ -304,8 +304,9 @@ public final class BulkService {
             return t; // bad input, a lying manifest, a secret: nothing to resume
         }
         boolean retryable = !(e instanceof TidemarkException t) || t.retryable();
-        return new TransferFailedException(what + " failed: " + e.getMessage(), resume == null ? null
-            : tokens.seal(resume.anchoredTo(anchor), binding), retryable, e);
+        String token = resume == null ? null : tokens.seal(resume.anchoredTo(anchor), binding);
+        return retryable ? new dev.tidemark.error.TransferInterruptedException(what + " failed: " + e.getMessage(), token, e)
+            : new TransferFailedException(what + " failed: " + e.getMessage(), token, false, e);
     }
 
     private String schemaVersion(TargetConfig target) {

@@ -51,6 +51,18 @@ public final class ElasticClient implements AutoCloseable {
             }
             return "HTTP " + status;
         }
+
+        /**
+         * @param what what was being done, e.g. {@code elasticsearch target 'search': cannot write tidemark_lock}
+         * @return the typed error for this non-2xx answer, decided by the HTTP status (RFC 9110): 429 and 5xx are a
+         *         retryable {@link ConnectionException}; anything else a non-retryable
+         *         {@link dev.tidemark.error.StoreException}; the message holds the status and Elasticsearch's error type only
+         */
+        public dev.tidemark.error.TidemarkException failure(String what) {
+            String type = body.path("error").isObject() ? " " + body.path("error").path("type").asText() : "";
+            String message = what + ": HTTP " + status + type;
+            return status == 429 || status >= 500 ? new ConnectionException(message) : new dev.tidemark.error.StoreException(message, null);
+        }
     }
 
     private final RestClient client;

@@ -49,11 +49,11 @@ public final class ElasticEngine extends LeasedMigrationEngine<List<HttpRequestS
                 continue; // the failed migration stopped before creating it
             }
             if (!reply.ok()) {
-                throw new IllegalStateException("line " + r.line() + " " + r.method() + " " + r.path() + " answered " + reply.status() + " "
-                    + reply.error());
+                throw new dev.tidemark.error.StoreException("line " + r.line() + " " + r.method() + " " + r.path() + " answered "
+                    + reply.status() + " " + reply.error(), null);
             }
             if (r.path().contains("_bulk") && reply.body().path("errors").asBoolean(false)) {
-                throw new IllegalStateException("line " + r.line() + " " + r.method() + " " + r.path() + " had item errors");
+                throw new dev.tidemark.error.StoreException("line " + r.line() + " " + r.method() + " " + r.path() + " had item errors", null);
             }
         }
     }
@@ -67,7 +67,7 @@ public final class ElasticEngine extends LeasedMigrationEngine<List<HttpRequestS
     public void ping() {
         ElasticClient.Reply reply = client.send("GET", "/_cluster/health", null);
         if (!reply.ok()) {
-            throw new dev.tidemark.error.ConnectionException("elasticsearch target '" + target() + "': cluster health answered " + reply.error());
+            throw reply.failure("elasticsearch target '" + target() + "': cluster health");
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.tidemark.elastic;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.error.ConnectionException;
 import dev.tidemark.migration.AppliedMigration;
 import dev.tidemark.migration.HistoryStore;
 import dev.tidemark.migration.MigrationVersion;
@@ -45,7 +44,7 @@ public final class ElasticHistoryStore implements HistoryStore {
             "mappings", Map.of("dynamic", "strict", "properties", properties));
         ElasticClient.Reply created = client.sendJson("PUT", "/" + index, body);
         if (!created.ok() && !created.body().path("error").path("type").asText().equals("resource_already_exists_exception")) {
-            throw new ConnectionException("elasticsearch target '" + target + "': cannot create index " + index + ": " + created.error());
+            throw created.failure("elasticsearch target '" + target + "': cannot create index " + index);
         }
     }
 
@@ -57,7 +56,7 @@ public final class ElasticHistoryStore implements HistoryStore {
             return List.of();
         }
         if (!reply.ok()) {
-            throw new ConnectionException("elasticsearch target '" + target + "': cannot read " + INDEX + ": " + reply.error());
+            throw reply.failure("elasticsearch target '" + target + "': cannot read " + INDEX);
         }
         List<AppliedMigration> rows = new ArrayList<>();
         for (JsonNode hit : reply.body().path("hits").path("hits")) {
@@ -109,7 +108,7 @@ public final class ElasticHistoryStore implements HistoryStore {
         }
         ElasticClient.Reply reply = client.sendJson("PUT", "/" + INDEX + "/_doc/" + row.installedRank(), doc);
         if (!reply.ok()) {
-            throw new ConnectionException("elasticsearch target '" + target + "': cannot write " + INDEX + ": " + reply.error());
+            throw reply.failure("elasticsearch target '" + target + "': cannot write " + INDEX);
         }
     }
 
@@ -117,7 +116,7 @@ public final class ElasticHistoryStore implements HistoryStore {
     public void delete(int installedRank) {
         ElasticClient.Reply reply = client.send("DELETE", "/" + INDEX + "/_doc/" + installedRank, null);
         if (!reply.ok() && reply.status() != 404) {
-            throw new ConnectionException("elasticsearch target '" + target + "': cannot delete from " + INDEX + ": " + reply.error());
+            throw reply.failure("elasticsearch target '" + target + "': cannot delete from " + INDEX);
         }
     }
 }

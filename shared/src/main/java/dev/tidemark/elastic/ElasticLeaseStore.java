@@ -1,7 +1,6 @@
 package dev.tidemark.elastic;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tidemark.error.ConnectionException;
 import dev.tidemark.migration.LeaseStore;
 
 import java.time.Instant;
@@ -57,7 +56,7 @@ public final class ElasticLeaseStore implements LeaseStore {
             return true;
         }
         if (created.status() != 409) {
-            throw new ConnectionException("elasticsearch target '" + target + "': cannot write lock: " + created.error());
+            throw created.failure("elasticsearch target '" + target + "': cannot write lock");
         }
         ElasticClient.Reply current = client.send("GET", DOC, null);
         if (current.status() == 404) {
@@ -81,7 +80,7 @@ public final class ElasticLeaseStore implements LeaseStore {
         if (written.status() == 409) {
             return false;
         }
-        throw new ConnectionException("elasticsearch target '" + target + "': cannot write lock: " + written.error());
+        throw written.failure("elasticsearch target '" + target + "': cannot write lock");
     }
 
     @Override

@@ -234,8 +234,8 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         try {
             execute(s, parsed, cleanup);
         } catch (Exception e) {
-            String reason = e instanceof TidemarkException ? e.getMessage() : e instanceof com.mongodb.MongoException m
-                ? dev.tidemark.mongo.MongoErrors.describe(m) : e.getClass().getSimpleName();
+            String reason = e instanceof com.mongodb.MongoException m ? dev.tidemark.mongo.MongoErrors.describe(m)
+                : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
             history.write(record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, reason));
             throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
         }

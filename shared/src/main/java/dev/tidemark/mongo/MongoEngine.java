@@ -110,14 +110,20 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
                 if (cleanup && ABSENT.contains(e.getErrorCode())) {
                     continue;
                 }
-                throw new StepFailed("command " + (i + 1) + " (" + name + ") failed: " + e.getErrorCodeName() + " (" + e.getErrorCode() + "): "
-                    + e.getErrorMessage());
+                throw new StepFailed("command " + (i + 1) + " (" + name + ") failed: " + e.getErrorCodeName() + " (" + e.getErrorCode() + ")");
             }
             if (reply.containsKey("writeErrors") && !reply.getArray("writeErrors").isEmpty()) {
-                throw new StepFailed("command " + (i + 1) + " (" + name + ") had write errors: " + new BsonDocument("writeErrors", reply.getArray("writeErrors")).toJson());
+                // codes and positions only: the server's errmsg quotes the documents (a duplicate key's value)
+                List<String> errors = new ArrayList<>();
+                for (var w : reply.getArray("writeErrors")) {
+                    errors.add("{index: " + w.asDocument().getNumber("index", new org.bson.BsonInt32(-1)).intValue() + ", code: "
+                        + w.asDocument().getNumber("code", new org.bson.BsonInt32(-1)).intValue() + "}");
+                }
+                throw new StepFailed("command " + (i + 1) + " (" + name + ") had write errors: " + errors);
             }
             if (reply.containsKey("writeConcernError")) {
-                throw new StepFailed("command " + (i + 1) + " (" + name + ") had a write concern error: " + new BsonDocument("writeConcernError", reply.get("writeConcernError")).toJson());
+                throw new StepFailed("command " + (i + 1) + " (" + name + ") had a write concern error: code "
+                    + reply.getDocument("writeConcernError").getNumber("code", new org.bson.BsonInt32(-1)).intValue());
             }
         }
     }

@@ -130,13 +130,19 @@ public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, Stri
             "restore.targets[" + name + "].currentVersion");
     }
 
+    /** @return the text on one line, at most 2,000 characters: the reply never echoes unbounded input */
+    private static String bounded(String text) {
+        String one = text.replaceAll("\\p{Cntrl}+", " ");
+        return one.length() > 2000 ? one.substring(0, 2000) + "..." : one;
+    }
+
     /** The message of a Step Functions error ({@code Cause} is Lambda's JSON {@code errorMessage}) or the text given. */
     private static String failureText(JsonNode failure) {
         if (failure == null || failure.isNull()) {
             return null;
         }
         if (failure.isTextual()) {
-            return failure.asText();
+            return bounded(failure.asText());
         }
         String cause = failure.path("Cause").asText("");
         String message = cause;
@@ -149,6 +155,6 @@ public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, Stri
             // the cause is plain text (e.g. a health summary)
         }
         String error = failure.path("Error").asText("");
-        return message.isBlank() ? error : message;
+        return bounded(message.isBlank() ? error : message);
     }
 }

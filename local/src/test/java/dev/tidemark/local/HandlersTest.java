@@ -164,7 +164,7 @@ class HandlersTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "above current      | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"targetVersion\":\"5\"}]}      | postgres 'app-db' NOT rolled back: targetVersion: 5 is above the current version (none)",
+        "above current      | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"targetVersion\":\"5\"}]}      | targets[0].targetVersion: 5 is above the current version (none)",
         "latest             | {\"targets\":[{\"store\":\"postgres\",\"name\":\"app-db\",\"targetVersion\":\"latest\"}]} | targets[0].targetVersion: 'latest' is not a version to go back to",
         "missing version    | {\"targets\":[{\"store\":\"mongodb\",\"name\":\"app-docs\"}]}                                | targets[0].targetVersion: missing",
         "malformed version  | {\"targets\":[{\"store\":\"mongodb\",\"name\":\"app-docs\",\"targetVersion\":\"two\"}]}   | targets[0].targetVersion: malformed version 'two'",

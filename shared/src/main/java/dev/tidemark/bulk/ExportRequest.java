@@ -73,6 +73,9 @@ public record ExportRequest(TargetConfig target, Source source, S3Uri destinatio
         EventFields.unknown(event, FIELDS, "");
         TargetConfig target = target(event, config);
         Source source = source(event.path("source"), target.store());
+        if (target.store() != Store.POSTGRES) { // PostgreSQL names are checked once the catalog has resolved them
+            target.requireBulkAllowed(target.store() == Store.MONGODB ? "source.collection" : "source.index", source.name());
+        }
         S3Uri destination = S3Uri.parse("destination", EventFields.text(event, "destination"), bucket);
         String f = EventFields.text(event, "format");
         BulkFormat format = f == null ? (target.store() == Store.POSTGRES ? BulkFormat.CSV : BulkFormat.NDJSON) : BulkFormat.of("format", f);

@@ -84,6 +84,9 @@ public record ImportRequest(TargetConfig target, S3Uri source, String name, List
                 idField = EventFields.text(d, "idField", "destination.", 256);
             }
         }
+        if (target.store() != Store.POSTGRES) { // PostgreSQL names are checked once the catalog has resolved them
+            target.requireBulkAllowed(target.store() == Store.MONGODB ? "destination.collection" : "destination.index", name);
+        }
         String m = EventFields.text(event, "mode");
         if (m == null) {
             throw new ValidationException("mode: missing; expected insert, upsert or replace");

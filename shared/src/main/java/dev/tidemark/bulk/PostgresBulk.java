@@ -150,6 +150,7 @@ final class PostgresBulk {
             if (s.name() != null) {
                 Table t = table(c, "source.table", s.name());
                 refuseInternal(c, "source.table", t);
+                r.target().requireBulkAllowed("source.table", t.schema() + "." + t.name());
                 relation = t.quoted();
                 key = s.key().isEmpty() ? t.primaryKey() : s.key();
                 for (String k : key) {
@@ -158,7 +159,7 @@ final class PostgresBulk {
                     }
                 }
             } else {
-                defineQuery(c, s.query());
+                defineQuery(c, s.query(), r.target());
                 relation = QUERY_VIEW;
                 key = s.key();
             }
@@ -229,7 +230,7 @@ final class PostgresBulk {
      * Defines the export query as the temporary view {@link #QUERY_VIEW}: one statement through the extended protocol,
      * parsed by the server as a view body, then refused when it reads a system catalog or Tidemark's own tables.
      */
-    private static void defineQuery(Connection c, String query) throws SQLException {
+    private static void defineQuery(Connection c, String query, dev.tidemark.config.TargetConfig target) throws SQLException {
         String q = query.strip();
         if (q.endsWith(";")) {
             q = q.substring(0, q.length() - 1);
@@ -252,7 +253,16 @@ final class PostgresBulk {
         java.util.Set<String> internal = new java.util.TreeSet<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("EXPLAIN (VERBOSE, FORMAT JSON) SELECT * FROM " + QUERY_VIEW)) {
             rs.next();
-            relations(Json.MAPPER.readTree(rs.getString(1)), internal);
+            java.util.Set<String> read = new java.util.TreeSet<>();
+            relations(Json.MAPPER.readTree(rs.getString(1)), read);
+            for (String relation : read) {
+                String schema = relation.substring(0, relation.indexOf('.'));
+                if (internal(schema, relation.substring(relation.indexOf('.') + 1))) {
+                    internal.add(relation);
+                } else {
+                    target.requireBulkAllowed("source.query", relation);
+                }
+            }
         } catch (IOException e) {
             throw new IllegalStateException("EXPLAIN answered no JSON", e);
         }
@@ -263,10 +273,9 @@ final class PostgresBulk {
         }
     }
 
-    /** Adds the internal relations among a plan's {@code Schema}/{@code Relation Name} pairs to {@code out}. */
+    /** Adds the relations among a plan's {@code Schema}/{@code Relation Name} pairs to {@code out}, as {@code schema.name}. */
     private static void relations(JsonNode node, java.util.Set<String> out) {
-        if (node.isObject() && node.hasNonNull("Relation Name") && node.hasNonNull("Schema")
-            && internal(node.get("Schema").asText(), node.get("Relation Name").asText())) {
+        if (node.isObject() && node.hasNonNull("Relation Name") && node.hasNonNull("Schema")) {
             out.add(node.get("Schema").asText() + "." + node.get("Relation Name").asText());
         }
         for (JsonNode child : node) {
@@ -402,6 +411,7 @@ final class PostgresBulk {
                 c.setAutoCommit(false);
                 this.table = table(c, "destination.table", r.name());
                 refuseInternal(c, "destination.table", table);
+                r.target().requireBulkAllowed("destination.table", table.schema() + "." + table.name());
                 c.commit();
                 this.copy = c.unwrap(PGConnection.class).getCopyAPI();
             } catch (SQLException e) {

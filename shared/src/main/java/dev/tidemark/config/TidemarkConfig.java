@@ -17,7 +17,8 @@ import java.util.Set;
 /**
  * Function configuration, read from environment variables that template.yaml sets:
  * <ul>
- *   <li>{@code TIDEMARK_TARGETS}: JSON array of {@code {name, store, secretId, location, database?}};</li>
+ *   <li>{@code TIDEMARK_TARGETS}: JSON array of {@code {name, store, secretId, location, database?, bulkAllow?}}
+ *       ({@code bulkAllow}: patterns of the names bulk functions may use, see {@link TargetConfig#requireBulkAllowed});</li>
  *   <li>{@code TIDEMARK_LOCK_WAIT_SECONDS}: how long migrate waits for a held lock before
  *       {@link dev.tidemark.error.LockContentionException} (default 30);</li>
  *   <li>{@code TIDEMARK_LEASE_SECONDS}: lease length for MongoDB/Elasticsearch locks (default 60);</li>
@@ -76,19 +77,19 @@ public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, in
         if (raw == null || raw.isBlank()) {
             throw new ValidationException("TIDEMARK_TARGETS: not set; expected a JSON array of {name, store, secretId, location}");
         }
-        List<Map<String, String>> items;
+        List<Map<String, Object>> items;
         try {
             items = Json.MAPPER.readValue(raw, new TypeReference<>() {
             });
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new ValidationException("TIDEMARK_TARGETS: not a JSON array of objects with string values");
+            throw new ValidationException("TIDEMARK_TARGETS: not a JSON array of objects");
         }
         List<TargetConfig> targets = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (int i = 0; i < items.size(); i++) {
-            Map<String, String> item = items.get(i);
+            Map<String, Object> item = items.get(i);
             String field = "TIDEMARK_TARGETS[" + i + "]";
-            String name = item.get("name");
+            String name = string(item, "name", field);
             if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
                 throw new ValidationException(field + ".name: missing or not of the form [A-Za-z0-9][A-Za-z0-9_.-]*");
             }
@@ -97,20 +98,33 @@ public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, in
             }
             Store store;
             try {
-                store = Store.of(item.get("store"));
+                store = Store.of(string(item, "store", field));
             } catch (ValidationException e) {
                 throw new ValidationException(field + "." + e.getMessage());
             }
-            String secretId = item.get("secretId");
+            String secretId = string(item, "secretId", field);
             if (secretId == null || secretId.isBlank()) {
                 throw new ValidationException(field + ".secretId: missing");
             }
             try {
-                Location.parse(item.get("location"));
+                Location.parse(string(item, "location", field));
             } catch (ValidationException e) {
                 throw new ValidationException(field + "." + e.getMessage());
             }
-            targets.add(new TargetConfig(name, store, secretId, item.get("location"), item.get("database")));
+            List<String> allow = new ArrayList<>();
+            Object patterns = item.get("bulkAllow");
+            if (patterns != null) {
+                if (!(patterns instanceof List<?> list)) {
+                    throw new ValidationException(field + ".bulkAllow: expected an array of name patterns");
+                }
+                for (Object p : list) {
+                    if (!(p instanceof String text) || !text.matches("[A-Za-z0-9_.$*-]{1,256}")) {
+                        throw new ValidationException(field + ".bulkAllow: expected name patterns of letters, digits, '_', '.', '$', '-' and '*'");
+                    }
+                    allow.add(text);
+                }
+            }
+            targets.add(new TargetConfig(name, store, secretId, string(item, "location", field), string(item, "database", field), allow));
         }
         return new TidemarkConfig(targets, intSetting(env, "TIDEMARK_LOCK_WAIT_SECONDS", 30), intSetting(env, "TIDEMARK_LEASE_SECONDS", 60),
             intSetting(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300), placeholders(env.get("TIDEMARK_PLACEHOLDERS")),
@@ -137,6 +151,14 @@ public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, in
             }
         }
         return roots;
+    }
+
+    private static String string(Map<String, Object> item, String key, String field) {
+        Object v = item.get(key);
+        if (v != null && !(v instanceof String)) {
+            throw new ValidationException(field + "." + key + ": expected a string");
+        }
+        return (String) v;
     }
 
     private static Placeholders placeholders(String raw) {

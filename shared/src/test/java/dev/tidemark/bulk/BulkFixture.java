@@ -67,6 +67,8 @@ final class BulkFixture {
             new TargetConfig("pg", Store.POSTGRES, "pg-secret", location, null),
             new TargetConfig("pg-reader", Store.POSTGRES, "pg-reader-secret", location, null),
             new TargetConfig("pg-loader", Store.POSTGRES, "pg-loader-secret", location, null),
+            new TargetConfig("pg-allow", Store.POSTGRES, "pg-secret", location, null, List.of("public.items", "public.items_c*")),
+            new TargetConfig("docs-allow", Store.MONGODB, "mongo-secret", location, null, List.of("tracks")),
             new TargetConfig("docs", Store.MONGODB, "mongo-secret", location, null),
             new TargetConfig("search", Store.ELASTICSEARCH, "es-secret", location, null),
             new TargetConfig("throttled", Store.ELASTICSEARCH, "throttled-secret", location, null)));

@@ -233,4 +233,27 @@ class PostgresExportSecurityTest {
         assertThat(f.manifest(e.get("destination").asText()).path("totalRows").asLong()).isEqualTo(50);
     }
 
+
+    @Test
+    void aTargetsBulkAllowListIsTheOnlyThingItsBulkRequestsReach() throws SQLException {
+        sql("CREATE TABLE secrets (id bigint PRIMARY KEY, token text)");
+        sql("CREATE TABLE items_copy (LIKE items INCLUDING ALL)");
+        String before = state();
+        assertThatThrownBy(() -> f.exportAll(export("pg-allow", "{\"table\": \"secrets\"}"), Budget.unlimited()))
+            .isInstanceOf(ValidationException.class).hasMessageStartingWith("source.table: 'public.secrets' is not in the bulk allow-list");
+        assertThatThrownBy(() -> f.exportAll(export("pg-allow", query("SELECT i.id, s.token FROM items i JOIN secrets s USING (id)")),
+            Budget.unlimited())).isInstanceOf(ValidationException.class)
+            .hasMessageStartingWith("source.query: 'public.secrets' is not in the bulk allow-list");
+        assertThatThrownBy(() -> f.exportAll(BulkFixture.event("{\"target\": \"docs-allow\", \"source\": {\"collection\": \"users\"}, "
+            + "\"destination\": \"" + BulkFixture.folder() + "\"}"), Budget.unlimited())).isInstanceOf(ValidationException.class)
+            .hasMessageStartingWith("source.collection: 'users' is not in the bulk allow-list");
+        assertThat(state()).isEqualTo(before);
+        ObjectNode allowed = export("pg-allow", "{\"table\": \"items\"}");
+        f.exportAll(allowed, Budget.unlimited());
+        assertThatThrownBy(() -> f.importAll(BulkFixture.event("{\"target\": \"pg-allow\", \"source\": \"" + allowed.get("destination").asText()
+            + "\", \"destination\": {\"table\": \"secrets\"}, \"mode\": \"insert\"}"), Budget.unlimited()))
+            .isInstanceOf(ValidationException.class).hasMessageStartingWith("destination.table: 'public.secrets' is not in the bulk allow-list");
+        f.importAll(BulkFixture.event("{\"target\": \"pg-allow\", \"source\": \"" + allowed.get("destination").asText()
+            + "\", \"destination\": {\"table\": \"items_copy\"}, \"mode\": \"insert\"}"), Budget.unlimited());
+    }
 }

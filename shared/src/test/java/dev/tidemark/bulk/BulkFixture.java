@@ -39,12 +39,14 @@ final class BulkFixture {
     final S3Client s3;
     final BulkService service;
     final String pgDatabase;
+    private final PostgresServer pg;
     final String mongoDatabase;
     final Map<String, String> env;
     /** Connection secrets by id; a test may add {@code throttled-secret}. */
     final Map<String, String> secrets = new java.util.concurrent.ConcurrentHashMap<>();
 
     BulkFixture(PostgresServer pg, MongoServer mongo, ElasticsearchServer es, S3Server s3server) {
+        this.pg = pg;
         pgDatabase = TestServers.unique("bulk");
         pg.createDatabase(pgDatabase);
         pg.createRoles(pgDatabase, "reader-and-loader");
@@ -82,6 +84,14 @@ final class BulkFixture {
             "mongo-secret", "{\"uri\":\"" + mongo.uri() + "/" + mongoDatabase + "\"}",
             "es-secret", "{\"url\":\"" + (es == null ? "http://127.0.0.1:1" : es.url()) + "\"}"));
         service = new BulkService(new EngineFactory(config, secrets::get, new LocationReader(() -> s3)), s3, BUCKET, TOKENS);
+    }
+
+    /** Runs one statement on this fixture's PostgreSQL database as the superuser. */
+    void sql(String statement) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(pgDatabase), "postgres", "");
+             java.sql.Statement s = c.createStatement()) {
+            s.execute(statement);
+        }
     }
 
     /** @return a fresh export folder */

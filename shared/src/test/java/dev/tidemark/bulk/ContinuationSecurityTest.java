@@ -49,9 +49,7 @@ class ContinuationSecurityTest {
     }
 
     private void sql(String statement) throws SQLException {
-        try (Connection c = DriverManager.getConnection(pg.jdbcUrl(f.pgDatabase), "postgres", ""); Statement s = c.createStatement()) {
-            s.execute(statement);
-        }
+        f.sql(statement);
     }
 
     private long rows(String table) throws SQLException {

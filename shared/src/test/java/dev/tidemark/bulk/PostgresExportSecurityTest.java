@@ -57,9 +57,7 @@ class PostgresExportSecurityTest {
     }
 
     private void sql(String statement) throws SQLException {
-        try (Connection c = connect("postgres"); Statement s = c.createStatement()) {
-            s.execute(statement);
-        }
+        f.sql(statement);
     }
 
     /** Relations, their rows' hash, roles and their superuser flag, large objects: what an attack could change. */

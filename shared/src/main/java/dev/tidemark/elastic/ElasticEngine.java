@@ -42,8 +42,9 @@ public final class ElasticEngine extends LeasedMigrationEngine<List<HttpRequestS
     }
 
     @Override
-    protected void execute(MigrationScript script, List<HttpRequestSpec> requests, boolean cleanup) {
+    protected void execute(MigrationScript script, List<HttpRequestSpec> requests, boolean cleanup, StepGuard guard) {
         for (HttpRequestSpec r : requests) {
+            guard.beforeStep();
             ElasticClient.Reply reply = client.send(r.method(), r.path(), r.body());
             if (cleanup && reply.status() == 404) {
                 continue; // the failed migration stopped before creating it

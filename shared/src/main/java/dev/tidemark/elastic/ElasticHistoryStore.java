@@ -37,6 +37,11 @@ public final class ElasticHistoryStore implements HistoryStore {
     static void ensureIndex(ElasticClient client, String index, Map<String, Object> properties, String target) {
         ElasticClient.Reply exists = client.send("HEAD", "/" + index, null);
         if (exists.status() == 200) {
+            // an index created before a field existed (the lease epoch) gets it: adding a field to a mapping is allowed
+            ElasticClient.Reply mapped = client.sendJson("PUT", "/" + index + "/_mapping", Map.of("properties", properties));
+            if (!mapped.ok()) {
+                throw mapped.failure("elasticsearch target '" + target + "': cannot update the mapping of " + index);
+            }
             return;
         }
         Map<String, Object> body = Map.of(
@@ -66,7 +71,7 @@ public final class ElasticHistoryStore implements HistoryStore {
                 s.path("description").asText(null), s.path("type").asText(null), s.path("script").asText(null),
                 s.hasNonNull("checksum") ? s.get("checksum").asInt() : null, s.path("installed_by").asText(null),
                 s.hasNonNull("installed_on") ? Instant.parse(s.get("installed_on").asText()) : null,
-                s.path("execution_time").asLong(), s.path("success").asBoolean(), s.path("error").asText(null)));
+                s.path("execution_time").asLong(), s.path("success").asBoolean(), s.path("error").asText(null), s.path("epoch").asLong(0)));
         }
         return rows;
     }
@@ -83,7 +88,8 @@ public final class ElasticHistoryStore implements HistoryStore {
             Map.entry("installed_on", Map.of("type", "date")),
             Map.entry("execution_time", Map.of("type", "long")),
             Map.entry("success", Map.of("type", "boolean")),
-            Map.entry("error", Map.of("type", "text"))), target);
+            Map.entry("error", Map.of("type", "text")),
+            Map.entry("epoch", Map.of("type", "long"))), target);
     }
 
     @Override
@@ -106,10 +112,36 @@ public final class ElasticHistoryStore implements HistoryStore {
         if (row.error() != null) {
             doc.put("error", row.error());
         }
-        ElasticClient.Reply reply = client.sendJson("PUT", "/" + INDEX + "/_doc/" + row.installedRank(), doc);
-        if (!reply.ok()) {
-            throw reply.failure("elasticsearch target '" + target + "': cannot write " + INDEX);
+        doc.put("epoch", row.epoch());
+        String id = "/" + INDEX + "/_doc/" + row.installedRank();
+        // fenced: written only over a record of the same or an earlier epoch, by compare-and-set on _seq_no/_primary_term
+        for (int attempt = 0; attempt < 5; attempt++) {
+            ElasticClient.Reply current = client.send("GET", id, null);
+            String path;
+            if (current.status() == 404) {
+                path = "/" + INDEX + "/_create/" + row.installedRank();
+            } else if (current.ok()) {
+                long stored = current.body().path("_source").path("epoch").asLong(0);
+                if (stored > row.epoch()) {
+                    throw new dev.tidemark.error.LeaseLostException("elasticsearch target '" + target + "': record " + row.installedRank()
+                        + " of the schema history belongs to a later run (epoch " + stored + ", this run's is " + row.epoch()
+                        + "); this run lost its lease and stopped");
+                }
+                path = id + "?if_seq_no=" + current.body().path("_seq_no").asLong() + "&if_primary_term="
+                    + current.body().path("_primary_term").asLong();
+            } else {
+                throw current.failure("elasticsearch target '" + target + "': cannot read " + INDEX);
+            }
+            ElasticClient.Reply reply = client.sendJson("PUT", path, doc);
+            if (reply.ok()) {
+                return;
+            }
+            if (reply.status() != 409) {
+                throw reply.failure("elasticsearch target '" + target + "': cannot write " + INDEX);
+            }
         }
+        throw new dev.tidemark.error.ConnectionException("elasticsearch target '" + target + "': record " + row.installedRank()
+            + " of the schema history kept changing while it was written");
     }
 
     @Override

@@ -5,12 +5,14 @@ import dev.tidemark.migration.LeaseStore;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
- * Lease lock document {@code migration} in the index {@code tidemark_lock}: created with {@code op_type=create}
- * (only one creator wins), renewed and taken over after expiry by compare-and-set on {@code _seq_no} and
- * {@code _primary_term} (a concurrent writer gets 409 and loses). Only real-time GETs by id read it, so no write
- * needs a refresh.
+ * Lease lock document {@code migration} in the index {@code tidemark_lock}: {@code {owner, epoch, acquired_at,
+ * heartbeat_at, expires_at}}, created with {@code op_type=create} (only one creator wins, epoch 1), and taken over
+ * (epoch raised by one), renewed and released by compare-and-set on {@code _seq_no} and {@code _primary_term} (a
+ * concurrent writer gets 409 and loses). Releasing expires the lease and keeps the epoch. Only real-time GETs by id read
+ * it, so no write needs a refresh.
  */
 public final class ElasticLeaseStore implements LeaseStore {
 
@@ -38,37 +40,49 @@ public final class ElasticLeaseStore implements LeaseStore {
         indexExists = true;
         ElasticHistoryStore.ensureIndex(client, INDEX, Map.of(
             "owner", Map.of("type", "keyword"),
+            "epoch", Map.of("type", "long"),
             "acquired_at", Map.of("type", "date", "format", "epoch_millis"),
             "heartbeat_at", Map.of("type", "date", "format", "epoch_millis"),
             "expires_at", Map.of("type", "date", "format", "epoch_millis")), target);
     }
 
-    private static Map<String, Object> doc(String owner, Instant acquired, Instant now, Instant expiresAt) {
-        return Map.of("owner", owner, "acquired_at", acquired.toEpochMilli(), "heartbeat_at", now.toEpochMilli(),
+    private static Map<String, Object> doc(String owner, long epoch, Instant acquired, Instant now, Instant expiresAt) {
+        return Map.of("owner", owner, "epoch", epoch, "acquired_at", acquired.toEpochMilli(), "heartbeat_at", now.toEpochMilli(),
             "expires_at", expiresAt.toEpochMilli());
     }
 
+    /** @return the lock document (with {@code _seq_no}, {@code _primary_term}, {@code _source}), or {@code null} */
+    private JsonNode current() {
+        ElasticClient.Reply current = client.send("GET", DOC, null);
+        if (current.status() == 404) {
+            return null;
+        }
+        if (!current.ok()) {
+            throw current.failure("elasticsearch target '" + target + "': cannot read the lock");
+        }
+        return current.body();
+    }
+
     @Override
-    public boolean tryAcquire(String owner, Instant now, Instant expiresAt) {
+    public long tryAcquire(String owner, Instant now, Instant expiresAt) {
         ensureIndex();
-        ElasticClient.Reply created = client.sendJson("PUT", "/" + INDEX + "/_create/migration", doc(owner, now, now, expiresAt));
+        ElasticClient.Reply created = client.sendJson("PUT", "/" + INDEX + "/_create/migration", doc(owner, 1, now, now, expiresAt));
         if (created.ok()) {
-            return true;
+            return 1;
         }
         if (created.status() != 409) {
             throw created.failure("elasticsearch target '" + target + "': cannot write lock");
         }
-        ElasticClient.Reply current = client.send("GET", DOC, null);
-        if (current.status() == 404) {
-            return false;
+        JsonNode current = current();
+        if (current == null) {
+            return -1;
         }
-        JsonNode source = current.body().path("_source");
-        boolean mine = owner.equals(source.path("owner").asText());
-        boolean expired = source.path("expires_at").asLong() < now.toEpochMilli();
-        if (!mine && !expired) {
-            return false;
+        JsonNode source = current.path("_source");
+        if (source.path("expires_at").asLong() > now.toEpochMilli()) {
+            return -1;
         }
-        return compareAndSet(current.body(), doc(owner, now, now, expiresAt));
+        long epoch = source.path("epoch").asLong(0) + 1;
+        return compareAndSet(current, doc(owner, epoch, now, now, expiresAt)) ? epoch : -1;
     }
 
     private boolean compareAndSet(JsonNode current, Map<String, Object> next) {
@@ -83,39 +97,54 @@ public final class ElasticLeaseStore implements LeaseStore {
         throw written.failure("elasticsearch target '" + target + "': cannot write lock");
     }
 
+    private static boolean mine(JsonNode current, String owner, long epoch) {
+        JsonNode s = current == null ? null : current.path("_source");
+        return s != null && owner.equals(s.path("owner").asText()) && s.path("epoch").asLong(0) == epoch;
+    }
+
     @Override
-    public boolean renew(String owner, Instant now, Instant expiresAt) {
-        ElasticClient.Reply current = client.send("GET", DOC, null);
-        if (current.status() == 404 || !owner.equals(current.body().path("_source").path("owner").asText())) {
+    public boolean renew(String owner, long epoch, Instant now, Instant expiresAt) {
+        JsonNode current = current();
+        if (!mine(current, owner, epoch) || current.path("_source").path("expires_at").asLong() <= now.toEpochMilli()) {
             return false;
         }
-        Instant acquired = Instant.ofEpochMilli(current.body().path("_source").path("acquired_at").asLong());
-        return compareAndSet(current.body(), doc(owner, acquired, now, expiresAt));
+        Instant acquired = Instant.ofEpochMilli(current.path("_source").path("acquired_at").asLong());
+        return compareAndSet(current, doc(owner, epoch, acquired, now, expiresAt));
     }
 
     @Override
-    public void release(String owner) {
-        ElasticClient.Reply current = client.send("GET", DOC, null);
-        if (current.status() == 404 || !owner.equals(current.body().path("_source").path("owner").asText())) {
+    public boolean holds(String owner, long epoch, Instant now) {
+        JsonNode current = current();
+        return mine(current, owner, epoch) && current.path("_source").path("expires_at").asLong() > now.toEpochMilli();
+    }
+
+    @Override
+    public void release(String owner, long epoch) {
+        JsonNode current = current();
+        if (!mine(current, owner, epoch)) {
             return;
         }
-        JsonNode c = current.body();
-        client.send("DELETE", DOC + "?if_seq_no=" + c.path("_seq_no").asLong() + "&if_primary_term=" + c.path("_primary_term").asLong(), null);
+        JsonNode s = current.path("_source");
+        Instant acquired = Instant.ofEpochMilli(s.path("acquired_at").asLong());
+        compareAndSet(current, doc(owner, epoch, acquired, Instant.ofEpochMilli(s.path("heartbeat_at").asLong()), Instant.EPOCH));
     }
 
     @Override
-    public boolean isHeld(Instant now) {
-        ElasticClient.Reply current = client.send("GET", DOC, null);
-        return current.status() == 200 && current.body().path("_source").path("expires_at").asLong() > now.toEpochMilli();
+    public OptionalLong liveEpoch(Instant now) {
+        JsonNode current = current();
+        if (current == null || current.path("_source").path("expires_at").asLong() <= now.toEpochMilli()) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(current.path("_source").path("epoch").asLong(0));
     }
 
     @Override
     public String describeHolder() {
-        ElasticClient.Reply current = client.send("GET", DOC, null);
-        if (current.status() == 404) {
+        JsonNode current = current();
+        if (current == null) {
             return null;
         }
-        JsonNode s = current.body().path("_source");
-        return s.path("owner").asText() + " until " + Instant.ofEpochMilli(s.path("expires_at").asLong());
+        JsonNode s = current.path("_source");
+        return s.path("owner").asText() + " (epoch " + s.path("epoch").asLong(0) + ") until " + Instant.ofEpochMilli(s.path("expires_at").asLong());
     }
 }

@@ -30,5 +30,7 @@ public enum ErrorCode {
     /** A bulk export or import failed mid-way; the message carries the continuation token to resume from. */
     TRANSFER_FAILED,
     /** The store answered with an error that retrying will not fix (a missing right, an unsupported command). */
-    STORE_ERROR
+    STORE_ERROR,
+    /** A run lost its migration lease (it paused or was cut off past it, and another run may hold it now); it stopped. */
+    LEASE_LOST
 }

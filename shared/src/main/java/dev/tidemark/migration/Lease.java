@@ -1,5 +1,6 @@
 package dev.tidemark.migration;
 
+import dev.tidemark.error.LeaseLostException;
 import dev.tidemark.error.LockContentionException;
 
 import java.lang.management.ManagementFactory;
@@ -11,24 +12,31 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A held lease lock with a heartbeat. The holder renews it every third of its length; a crashed holder stops renewing
- * and loses the lock when the lease runs out, so the lock never sticks. Work checks {@link #checkHeld()} between steps
- * and stops if the lease was lost.
+ * A held lease lock with a heartbeat and a fencing epoch. The holder renews it every third of its length; a renewal
+ * matches owner and epoch and is refused once the lease has expired, so a crashed or paused holder loses the lock when
+ * the lease runs out and never gets it back. Before each step of its work the holder calls {@link #check()}, which asks
+ * the store (not a flag the heartbeat sets) and also refuses once the last confirmed expiry, measured on this process's
+ * monotonic clock, is less than a safety margin away.
  */
 public final class Lease implements AutoCloseable {
 
     private final LeaseStore store;
     private final String owner;
+    private final long epoch;
     private final Duration length;
     private final String target;
     private final ScheduledExecutorService heartbeat;
+    /** {@link System#nanoTime()} up to which the store has confirmed the lease, less the safety margin. */
+    private volatile long safeUntil;
     private volatile boolean lost;
 
-    private Lease(LeaseStore store, String owner, Duration length, String target) {
+    private Lease(LeaseStore store, String owner, long epoch, Duration length, String target, long confirmedAt) {
         this.store = store;
         this.owner = owner;
+        this.epoch = epoch;
         this.length = length;
         this.target = target;
+        this.safeUntil = confirmedAt + length.toNanos() - margin(length);
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tidemark-lease-" + target);
             t.setDaemon(true);
@@ -36,6 +44,11 @@ public final class Lease implements AutoCloseable {
         });
         long period = Math.max(100, length.toMillis() / 3);
         heartbeat.scheduleAtFixedRate(this::renew, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** @return the part of a lease kept as a safety margin: a sixth of it (a step must not start in its last sixth) */
+    private static long margin(Duration length) {
+        return length.toNanos() / 6;
     }
 
     /** @return a fresh owner id: host, process id and a random part */
@@ -58,9 +71,11 @@ public final class Lease implements AutoCloseable {
         long deadline = System.nanoTime() + wait.toNanos();
         long pause = 100;
         while (true) {
+            long asked = System.nanoTime();
             Instant now = Instant.now();
-            if (store.tryAcquire(owner, now, now.plus(length))) {
-                return new Lease(store, owner, length, target);
+            long epoch = store.tryAcquire(owner, now, now.plus(length));
+            if (epoch > 0) {
+                return new Lease(store, owner, epoch, length, target, asked);
             }
             if (System.nanoTime() >= deadline) {
                 throw new LockContentionException("target '" + target + "': migration lock held by " + store.describeHolder()
@@ -76,22 +91,47 @@ public final class Lease implements AutoCloseable {
         }
     }
 
+    /** @return this lease's epoch, the fencing token its history writes carry */
+    public long epoch() {
+        return epoch;
+    }
+
     private void renew() {
+        if (lost) {
+            return;
+        }
         try {
+            long asked = System.nanoTime();
             Instant now = Instant.now();
-            if (!store.renew(owner, now, now.plus(length))) {
-                lost = true;
+            if (store.renew(owner, epoch, now, now.plus(length))) {
+                safeUntil = asked + length.toNanos() - margin(length);
+            } else {
+                lost = true; // expired or taken: a holder never gets a lease back
             }
         } catch (RuntimeException e) {
-            // a failed heartbeat is retried at the next tick; the lease only counts as lost when another run took it
+            // a failed heartbeat is retried at the next tick; check() refuses once the confirmed lease runs short
         }
     }
 
-    /** @throws LockContentionException if the lease was lost to another run */
-    public void checkHeld() {
-        if (lost) {
-            throw new LockContentionException("target '" + target + "': the migration lease expired and was taken by another run");
+    /**
+     * Confirms with the store that this run still holds the lease, before a step that changes the target.
+     *
+     * @throws LeaseLostException when the store no longer shows this owner and epoch with a live lease, or when the last
+     *                            confirmed expiry is closer than the safety margin (a pause or a cut-off heartbeat)
+     */
+    public void check() {
+        if (!lost && System.nanoTime() - safeUntil < 0) {
+            try {
+                if (store.holds(owner, epoch, Instant.now())) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // unreachable lock store: the lease cannot be confirmed
+            }
         }
+        lost = true;
+        throw new LeaseLostException("target '" + target + "': the migration lease (epoch " + epoch + ") is no longer held: it ran out while "
+            + "this run was paused or cut off, or another run took it; this run stopped");
     }
 
     @Override
@@ -102,6 +142,6 @@ public final class Lease implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        store.release(owner);
+        store.release(owner, epoch);
     }
 }

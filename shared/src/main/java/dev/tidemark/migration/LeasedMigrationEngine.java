@@ -1,5 +1,6 @@
 package dev.tidemark.migration;
 
+import dev.tidemark.error.LeaseLostException;
 import dev.tidemark.error.MigrationFailedException;
 import dev.tidemark.error.RepairRequiredException;
 import dev.tidemark.error.TidemarkException;
@@ -86,15 +87,23 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
      */
     protected abstract P parse(MigrationScript script);
 
+    /** Called by {@link #execute} before each command or request it sends. */
+    @FunctionalInterface
+    protected interface StepGuard {
+        /** @throws LeaseLostException when the run no longer holds its lease: the step must not be sent */
+        void beforeStep();
+    }
+
     /**
-     * Runs the parsed steps of one migration or undo migration.
+     * Runs the parsed steps of one migration or undo migration, calling {@code guard} before each.
      *
      * @param script the migration
      * @param parsed its parsed steps
      * @param cleanup true when undoing a failed migration: answers that an object does not exist are accepted
+     * @param guard to call before each step is sent
      * @throws Exception any failure; its message (without secrets) is recorded in the history
      */
-    protected abstract void execute(MigrationScript script, P parsed, boolean cleanup) throws Exception;
+    protected abstract void execute(MigrationScript script, P parsed, boolean cleanup, StepGuard guard) throws Exception;
 
     /**
      * @param parsed the parsed steps of one file
@@ -113,8 +122,9 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     @Override
     public InfoResult info() {
         List<AppliedMigration> rows = history.read();
-        boolean running = rows.stream().anyMatch(LeasedMigrationEngine::inProgress) && lock.isHeld(Instant.now());
-        return infoFrom(rows, running);
+        java.util.OptionalLong live = rows.stream().anyMatch(LeasedMigrationEngine::inProgress) ? lock.liveEpoch(Instant.now())
+            : java.util.OptionalLong.empty();
+        return infoFrom(rows, live);
     }
 
     private static boolean inProgress(AppliedMigration row) {
@@ -123,13 +133,37 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
 
     /**
      * @param rows the history
-     * @param running whether a live run holds the lease: its in-progress record is then neither failed nor pending
+     * @param live the epoch of the live lease, if any: an in-progress record of that epoch is a running migration (neither
+     *             failed nor pending); one of an earlier epoch was left by a run that lost its lease, and counts as failed
      */
-    private InfoResult infoFrom(List<AppliedMigration> rows, boolean running) {
-        Set<MigrationVersion> runningVersions = running
-            ? rows.stream().filter(LeasedMigrationEngine::inProgress).map(AppliedMigration::version).collect(Collectors.toSet())
-            : Set.of();
+    private InfoResult infoFrom(List<AppliedMigration> rows, java.util.OptionalLong live) {
+        Set<MigrationVersion> runningVersions = live.isEmpty() ? Set.of() : rows.stream()
+            .filter(r -> inProgress(r) && r.epoch() == live.getAsLong()).map(AppliedMigration::version).collect(Collectors.toSet());
         return InfoResult.of(store, target, scripts, rows, runningVersions);
+    }
+
+    /**
+     * Under a freshly taken lease: rewrites, with this lease's epoch, every in-progress record of an earlier epoch as
+     * failed. Its run lost its lease (crashed, or paused past it); from now on the history refuses that run's writes to the
+     * record, so it can never mark a half-applied migration as done.
+     *
+     * @return the history as it now stands
+     */
+    private List<AppliedMigration> claimAbandoned(Lease lease, List<AppliedMigration> rows) {
+        List<AppliedMigration> out = new ArrayList<>();
+        for (AppliedMigration r : rows) {
+            if (inProgress(r) && r.epoch() < lease.epoch()) {
+                AppliedMigration failed = new AppliedMigration(r.installedRank(), r.version(), r.description(), r.type(), r.script(),
+                    r.checksum(), r.installedBy(), r.installedOn(), r.executionTimeMs(), false, r.error().replaceFirst("; the (run|undo) did not finish.*",
+                    "") + "; the run that started it (epoch " + r.epoch() + ") lost its lease before it finished: what it changed is unknown",
+                    lease.epoch());
+                history.write(failed);
+                out.add(failed);
+            } else {
+                out.add(r);
+            }
+        }
+        return out;
     }
 
     @Override
@@ -154,15 +188,15 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         List<AppliedStep> steps = new ArrayList<>();
         MigrationVersion after;
         try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
-            List<AppliedMigration> rows = history.read();
-            InfoResult locked = infoFrom(rows, false);
+            List<AppliedMigration> rows = claimAbandoned(lease, history.read());
+            InfoResult locked = infoFrom(rows, java.util.OptionalLong.empty());
             refuseUnsafe(locked, targetVersion);
             int rank = rows.stream().mapToInt(AppliedMigration::installedRank).max().orElse(0);
             after = locked.currentVersion();
             for (MigrationScript s : wanted(locked, targetVersion)) {
-                lease.checkHeld();
+                lease.check();
                 P steps0 = parsed.computeIfAbsent(s.version(), v -> parseResolved(s));
-                long took = runRecorded(++rank, s, steps0, false, historyType(), historyType(), "run");
+                long took = runRecorded(lease, ++rank, s, steps0, false, historyType(), historyType(), "run");
                 steps.add(new AppliedStep(s.version(), s.description(), s.script(), took));
                 after = s.version();
             }
@@ -194,15 +228,15 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         }
         List<AppliedStep> steps = new ArrayList<>();
         try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
-            List<AppliedMigration> rows = history.read();
-            UndoPlan locked = UndoPlan.of(infoFrom(rows, false), undoScripts, to);
+            List<AppliedMigration> rows = claimAbandoned(lease, history.read());
+            UndoPlan locked = UndoPlan.of(infoFrom(rows, java.util.OptionalLong.empty()), undoScripts, to);
             int rank = rows.stream().mapToInt(AppliedMigration::installedRank).max().orElse(0);
             for (UndoPlan.Step step : locked.steps()) {
-                lease.checkHeld();
+                lease.check();
                 MigrationScript u = step.undo();
                 P undoSteps = parsed.computeIfAbsent(step.version(), v -> parseResolved(u));
                 // an unfinished or failed undo is recorded as a failed step of the version, so the target needs repair
-                long took = runRecorded(++rank, u, undoSteps, step.cleanup(), "UNDO_" + historyType(), InfoResult.UNDONE_TYPE, "undo");
+                long took = runRecorded(lease, ++rank, u, undoSteps, step.cleanup(), "UNDO_" + historyType(), InfoResult.UNDONE_TYPE, "undo");
                 steps.add(new AppliedStep(step.version(), u.description(), u.script(), took));
             }
         }
@@ -213,8 +247,10 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
 
     /**
      * Runs one file recorded in the history: a not-successful "started" record first, rewritten as failed (with the
-     * reason) or as done when it ends.
+     * reason) or as done when it ends. Every record carries the lease's epoch, so the history refuses it once a later run
+     * owns the record; the lease is confirmed with the store before each step and after the last one.
      *
+     * @param lease the held lease
      * @param installedRank the record's rank
      * @param s the migration or undo migration
      * @param parsed its parsed steps
@@ -224,31 +260,74 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
      * @param what {@code run} or {@code undo}, for the "started" record
      * @return how long it ran, in milliseconds
      * @throws MigrationFailedException when it fails
+     * @throws LeaseLostException when the lease was lost: nothing more is sent, the record is left failed
+     * @throws dev.tidemark.error.ConnectionException when the store could not be reached before the first step was sent:
+     *                                                nothing ran, and the record is removed
      */
-    private long runRecorded(int installedRank, MigrationScript s, P parsed, boolean cleanup, String runningType, String doneType,
-                             String what) {
+    private long runRecorded(Lease lease, int installedRank, MigrationScript s, P parsed, boolean cleanup, String runningType,
+                             String doneType, String what) {
+        long epoch = lease.epoch();
         Instant startedAt = Instant.now();
         history.write(record(installedRank, s, runningType, startedAt, 0, false,
-            IN_PROGRESS + startedAt + "; the " + what + " did not finish (still running, crashed or timed out)"));
+            IN_PROGRESS + startedAt + "; the " + what + " did not finish (still running, crashed or timed out)").writtenIn(epoch));
         long t0 = System.nanoTime();
+        int[] steps = {0};
         try {
-            execute(s, parsed, cleanup);
+            execute(s, parsed, cleanup, () -> {
+                lease.check();
+                steps[0]++;
+            });
+            lease.check();
+        } catch (LeaseLostException e) {
+            writeQuietly(record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, "stopped after " + Math.max(0, steps[0] - 1)
+                + " step(s): " + e.getMessage()).writtenIn(epoch));
+            throw e;
         } catch (Exception e) {
+            if (steps[0] <= 1 && notSent(e)) {
+                // the store was not reached: the first step never left, nothing ran
+                writeQuietly(null, installedRank);
+                throw new dev.tidemark.error.ConnectionException(store.id() + " target '" + target + "': migration " + s.version() + " ("
+                    + s.script() + ") did not start: the store could not be reached; nothing ran", e);
+            }
             String reason = e instanceof com.mongodb.MongoException m ? dev.tidemark.mongo.MongoErrors.describe(m)
                 : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-            history.write(record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, reason));
+            history.write(record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, reason).writtenIn(epoch));
             throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
         }
         long took = elapsed(t0);
-        history.write(record(installedRank, s, doneType, Instant.now(), took, true, null));
+        history.write(record(installedRank, s, doneType, Instant.now(), took, true, null).writtenIn(epoch));
         return took;
+    }
+
+    /** @return whether the error proves the request never reached the store (no connection could be opened) */
+    private static boolean notSent(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof com.mongodb.MongoSocketOpenException
+                || t instanceof com.mongodb.MongoTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Writes (or, with {@code row} null, deletes) a record when the store lets it; a refusal has already been reported. */
+    private void writeQuietly(AppliedMigration row, int... delete) {
+        try {
+            if (row != null) {
+                history.write(row);
+            } else {
+                history.delete(delete[0]);
+            }
+        } catch (RuntimeException ignored) {
+            // fenced out by a later run, or the store is unreachable: the record stays as it is
+        }
     }
 
     @Override
     public RepairResult repair(boolean realignChecksums) {
         try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
-            List<AppliedMigration> rows = history.read();
-            InfoResult locked = infoFrom(rows, false);
+            List<AppliedMigration> rows = claimAbandoned(lease, history.read());
+            InfoResult locked = infoFrom(rows, java.util.OptionalLong.empty());
             List<AppliedMigration> removed = new ArrayList<>();
             for (AppliedMigration row : rows) {
                 if (!row.success()) {
@@ -263,7 +342,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
                         if (row.success() && d.version().equals(row.version()) && !InfoResult.UNDONE_TYPE.equals(row.type())
                             && row.checksum() != null && row.checksum().equals(d.recorded())) {
                             history.write(new AppliedMigration(row.installedRank(), row.version(), row.description(), row.type(),
-                                row.script(), d.found(), row.installedBy(), row.installedOn(), row.executionTimeMs(), true, null));
+                                row.script(), d.found(), row.installedBy(), row.installedOn(), row.executionTimeMs(), true, null, lease.epoch()));
                         }
                     }
                     realigned.add(d);
@@ -304,7 +383,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
                 throw new ValidationException("baseline: target '" + target + "' already has a schema history");
             }
             history.write(new AppliedMigration(1, version, description, "BASELINE", "<< Baseline >>", null, installedBy, Instant.now(),
-                0, true, null));
+                0, true, null, lease.epoch()));
         }
     }
 

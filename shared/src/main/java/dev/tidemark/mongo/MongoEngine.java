@@ -99,9 +99,10 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
     }
 
     @Override
-    protected void execute(MigrationScript script, List<BsonDocument> commands, boolean cleanup) {
+    protected void execute(MigrationScript script, List<BsonDocument> commands, boolean cleanup, StepGuard guard) {
         for (int i = 0; i < commands.size(); i++) {
             BsonDocument command = commands.get(i);
+            guard.beforeStep();
             String name = command.getFirstKey();
             BsonDocument reply;
             try {

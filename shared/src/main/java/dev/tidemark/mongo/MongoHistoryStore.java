@@ -9,6 +9,11 @@ import dev.tidemark.migration.AppliedMigration;
 import dev.tidemark.migration.HistoryStore;
 import dev.tidemark.migration.MigrationVersion;
 import org.bson.Document;
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.ReplaceOptions;
+import dev.tidemark.error.LeaseLostException;
 
 import java.util.ArrayList;
 import java.util.Date;
@@ -45,7 +50,7 @@ public final class MongoHistoryStore implements HistoryStore {
                 version == null ? null : MigrationVersion.parse(version), d.getString("description"), d.getString("type"),
                 d.getString("script"), checksum == null ? null : checksum.intValue(), d.getString("installed_by"),
                 on == null ? null : on.toInstant(), time == null ? 0 : time.longValue(), Boolean.TRUE.equals(d.getBoolean("success")),
-                d.getString("error")));
+                d.getString("error"), d.get("epoch", Number.class) == null ? 0 : d.get("epoch", Number.class).longValue()));
         }
         return rows;
     }
@@ -69,8 +74,19 @@ public final class MongoHistoryStore implements HistoryStore {
         if (row.error() != null) {
             d.append("error", row.error());
         }
-        collection.replaceOne(com.mongodb.client.model.Filters.eq("installed_rank", row.installedRank()), d,
-            new com.mongodb.client.model.ReplaceOptions().upsert(true));
+        d.append("epoch", row.epoch());
+        // fenced: replaces only a record of the same or an earlier epoch; over a later one the upsert inserts a second
+        // document of the rank, which the unique index refuses
+        try {
+            collection.replaceOne(Filters.and(Filters.eq("installed_rank", row.installedRank()),
+                Filters.or(Filters.lte("epoch", row.epoch()), Filters.exists("epoch", false))), d, new ReplaceOptions().upsert(true));
+        } catch (MongoWriteException e) {
+            if (e.getError().getCategory() == ErrorCategory.DUPLICATE_KEY) {
+                throw new LeaseLostException("mongodb: record " + row.installedRank() + " of the schema history belongs to a later run (this "
+                    + "run's epoch is " + row.epoch() + "); this run lost its lease and stopped");
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -117,14 +117,16 @@ class ElasticEngineTest extends LeasedEngineContract {
     void aLeaseLeftByACrashedRunExpiresAndTheNextRunTakesIt() {
         ElasticLeaseStore lock = new ElasticLeaseStore(client, "search");
         Instant now = Instant.now();
-        assertThat(lock.tryAcquire("crashed-run", now.minusSeconds(10), now.minusSeconds(1))).isTrue();
-        assertThat(lock.tryAcquire("other-run", now, now.plusSeconds(60))).as("an expired lease is taken over").isTrue();
-        assertThat(lock.tryAcquire("third-run", now, now.plusSeconds(60))).as("a live lease is not").isFalse();
-        lock.release("other-run");
+        assertThat(lock.tryAcquire("crashed-run", now.minusSeconds(10), now.minusSeconds(1))).isEqualTo(1);
+        assertThat(lock.tryAcquire("other-run", now, now.plusSeconds(60))).as("an expired lease is taken over").isEqualTo(2);
+        assertThat(lock.tryAcquire("third-run", now, now.plusSeconds(60))).as("a live lease is not").isEqualTo(-1);
+        lock.release("other-run", 2);
         try (MigrationEngine engine = engine(things(1))) {
             assertThat(engine.migrate(TargetVersion.LATEST, false).migrations()).hasSize(1);
         }
-        assertThat(client.send("GET", "/tidemark_lock/_doc/migration", null).status()).as("the lock is released").isEqualTo(404);
+        assertThat(lock.liveEpoch(Instant.now())).as("the lock is released").isEmpty();
+        assertThat(client.send("GET", "/tidemark_lock/_doc/migration", null).body().path("_source").path("epoch").asLong())
+            .as("each acquisition raised the epoch, the release kept it").isEqualTo(3);
     }
 
     @Test

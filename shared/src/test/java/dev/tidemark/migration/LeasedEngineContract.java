@@ -30,7 +30,7 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
     @Test
     void aLeaseHeldLongerThanTheLockWaitIsLockContentionNamingTheHolder() {
         Instant now = Instant.now();
-        assertThat(leaseStore().tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
+        assertThat(leaseStore().tryAcquire("live-run", now, now.plusSeconds(60))).isPositive();
         try (MigrationEngine impatient = impatientEngine(things(1))) {
             assertThatThrownBy(() -> impatient.migrate(TargetVersion.LATEST, false))
                 .isInstanceOf(LockContentionException.class)
@@ -54,8 +54,9 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
     @Test
     void aMigrationInProgressUnderALiveLeaseIsNeitherFailedNorPendingAndOthersWaitForTheLock() {
         Instant now = Instant.now();
-        assertThat(leaseStore().tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
-        historyStore().write(inProgress(things(1).getFirst(), now));
+        long epoch = leaseStore().tryAcquire("live-run", now, now.plusSeconds(60));
+        assertThat(epoch).isPositive();
+        historyStore().write(inProgress(things(1).getFirst(), now).writtenIn(epoch));
         try (MigrationEngine engine = impatientEngine(things(2))) {
             InfoResult info = engine.info();
             assertThat(info.failed()).isEmpty();

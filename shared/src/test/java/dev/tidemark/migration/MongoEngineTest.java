@@ -128,19 +128,21 @@ class MongoEngineTest extends LeasedEngineContract {
     void aLeaseLeftByACrashedRunExpiresAndTheNextRunTakesIt() {
         MongoLeaseStore lock = new MongoLeaseStore(db());
         Instant now = Instant.now();
-        assertThat(lock.tryAcquire("crashed-run", now.minusSeconds(10), now.minusSeconds(1))).isTrue();
+        assertThat(lock.tryAcquire("crashed-run", now.minusSeconds(10), now.minusSeconds(1))).isEqualTo(1);
         try (MigrationEngine engine = engine(things(1))) {
             assertThat(engine.migrate(TargetVersion.LATEST, false).migrations()).hasSize(1);
         }
-        assertThat(db().getCollection(MongoLeaseStore.COLLECTION).countDocuments()).as("the lock is released").isZero();
+        assertThat(lock.liveEpoch(Instant.now())).as("the lock is released").isEmpty();
+        Document d = db().getCollection(MongoLeaseStore.COLLECTION).find().first();
+        assertThat(d.get("epoch", Number.class).longValue()).as("the takeover raised the epoch, and the release kept it").isEqualTo(2);
     }
 
     @Test
     void aLiveLeaseIsNotTakenOver() {
         MongoLeaseStore lock = new MongoLeaseStore(db());
         Instant now = Instant.now();
-        assertThat(lock.tryAcquire("live-run", now, now.plusSeconds(60))).isTrue();
-        assertThat(lock.tryAcquire("other-run", now, now.plusSeconds(60))).isFalse();
+        assertThat(lock.tryAcquire("live-run", now, now.plusSeconds(60))).isPositive();
+        assertThat(lock.tryAcquire("other-run", now, now.plusSeconds(60))).isEqualTo(-1);
         assertThat(lock.describeHolder()).startsWith("live-run");
         Document d = db().getCollection(MongoLeaseStore.COLLECTION).find().first();
         assertThat(d.getString("owner")).isEqualTo("live-run");

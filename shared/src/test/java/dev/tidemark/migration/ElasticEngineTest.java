@@ -30,7 +30,8 @@ class ElasticEngineTest extends LeasedEngineContract {
     void cleanCluster(ElasticsearchServer server) {
         this.server = server;
         this.client = new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null));
-        for (String index : List.of("tidemark_schema_history", "tidemark_lock", "partial", "thing_1", "thing_2", "thing_3", "thing_4", "thing_5")) {
+        for (String index : List.of("tidemark_schema_history", "tidemark_lock", "partial", "thing_1", "thing_2", "thing_3", "thing_4", "thing_5",
+            "ledger")) {
             client.send("DELETE", "/" + index + "?ignore_unavailable=true", null);
         }
     }
@@ -44,6 +45,42 @@ class ElasticEngineTest extends LeasedEngineContract {
     protected MigrationEngine engine(List<MigrationScript> scripts) {
         return new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null)), scripts,
             Duration.ofSeconds(30), Duration.ofSeconds(30));
+    }
+
+    @Override
+    protected MigrationEngine engine(List<MigrationScript> scripts, Duration lease, Duration wait) {
+        return new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null)), scripts, lease, wait);
+    }
+
+    @Override
+    protected MigrationEngine engineThrough(int port, List<MigrationScript> scripts, Duration lease) {
+        return new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic("http://127.0.0.1:" + port, null, null, null)), scripts,
+            lease, Duration.ofSeconds(30));
+    }
+
+    @Override
+    protected int serverPort() {
+        return java.net.URI.create(server.url()).getPort();
+    }
+
+    @Override
+    protected String ledgerSteps(int version, int steps) {
+        StringBuilder out = new StringBuilder();
+        for (int k = 1; k <= steps; k++) {
+            out.append("POST /ledger/_doc\n{\"m\": ").append(version).append(", \"step\": ").append(k).append("}\n\n");
+        }
+        return out.toString();
+    }
+
+    @Override
+    protected List<String> ledger() {
+        client.send("POST", "/ledger/_refresh?ignore_unavailable=true", null);
+        ElasticClient.Reply reply = client.send("GET", "/ledger/_search?size=10000", null);
+        List<String> out = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode hit : reply.body().path("hits").path("hits")) {
+            out.add(hit.path("_source").path("m").asInt() + ":" + hit.path("_source").path("step").asInt());
+        }
+        return out;
     }
 
     @Override

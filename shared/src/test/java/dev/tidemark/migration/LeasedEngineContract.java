@@ -4,6 +4,7 @@ import dev.tidemark.error.LockContentionException;
 import dev.tidemark.error.RepairRequiredException;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -21,6 +22,30 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
 
     /** @param scripts migrations @return an engine that waits only 1 s for a held lock */
     protected abstract MigrationEngine impatientEngine(List<MigrationScript> scripts);
+
+    /**
+     * @param port a port on 127.0.0.1 that forwards to this test's server (a {@link dev.tidemark.testing.FreezingProxy})
+     * @param scripts migrations
+     * @param lease the lease length
+     * @return an engine for this test's target whose every connection, heartbeat included, goes through that port
+     */
+    protected abstract MigrationEngine engineThrough(int port, List<MigrationScript> scripts, Duration lease);
+
+    /** @return the port of this test's server on 127.0.0.1 */
+    protected abstract int serverPort();
+
+    /**
+     * @param version a migration's version
+     * @param steps how many steps it has
+     * @return its content: each step appends {@code {m: version, step: k}} to this test's ledger, one command or request each
+     */
+    protected abstract String ledgerSteps(int version, int steps);
+
+    /** @return every ledger entry, as {@code m:step} */
+    protected abstract List<String> ledger();
+
+    /** @param lease the lease length @param wait the lock wait @param scripts migrations @return a direct engine */
+    protected abstract MigrationEngine engine(List<MigrationScript> scripts, Duration lease, Duration wait);
 
     private AppliedMigration inProgress(MigrationScript script, Instant startedAt) {
         return new AppliedMigration(1, script.version(), script.description(), "X", script.script(), script.checksum(), "tidemark",
@@ -76,6 +101,108 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
         }
         try (MigrationEngine fixed = engine(List.of(script(1, createThing(1)), script(2, createThing(2))))) {
             assertThat(fixed.migrate(TargetVersion.LATEST, false).migrations()).extracting(s -> s.version().toString()).containsExactly("2");
+        }
+    }
+
+    private static String outcome(Object o) {
+        return o instanceof MigrateResult m ? m.status() + " (" + m.migrations().size() + " migrations)" : o.getClass().getSimpleName();
+    }
+
+    @Test
+    void aRenewalOfAnExpiredLeaseIsRefusedAndEveryTakeoverRaisesTheEpoch() {
+        LeaseStore store = leaseStore();
+        Instant now = Instant.now();
+        long first = store.tryAcquire("paused-run", now.minusSeconds(10), now.minusSeconds(1));
+        assertThat(first).isPositive();
+        assertThat(store.renew("paused-run", first, now, now.plusSeconds(60))).as("an expired lease is never renewed").isFalse();
+        assertThat(store.holds("paused-run", first, now)).isFalse();
+        long second = store.tryAcquire("new-run", now, now.plusSeconds(60));
+        assertThat(second).isEqualTo(first + 1);
+        assertThat(store.renew("paused-run", first, now, now.plusSeconds(60))).isFalse();
+        store.release("paused-run", first);
+        assertThat(store.holds("new-run", second, Instant.now())).as("a stale holder's release does not free the lock").isTrue();
+        assertThat(store.liveEpoch(Instant.now())).hasValue(second);
+        store.release("new-run", second);
+        assertThat(store.liveEpoch(Instant.now())).isEmpty();
+        assertThat(store.tryAcquire("third-run", Instant.now(), Instant.now().plusSeconds(60))).as("the epoch survives a release")
+            .isEqualTo(second + 1);
+    }
+
+    @Test
+    void aHistoryWriteOfAnEarlierEpochIsRefusedByTheStore() {
+        HistoryStore history = historyStore();
+        MigrationScript s = things(1).getFirst();
+        history.write(inProgress(s, Instant.now()).writtenIn(5));
+        assertThatThrownBy(() -> history.write(new AppliedMigration(1, s.version(), s.description(), "X", s.script(), s.checksum(), "tidemark",
+            Instant.now(), 1, true, null, 4))).isInstanceOf(dev.tidemark.error.LeaseLostException.class).hasMessageContaining("epoch");
+        assertThat(history.read()).singleElement().satisfies(r -> {
+            assertThat(r.success()).isFalse();
+            assertThat(r.epoch()).isEqualTo(5);
+        });
+        history.write(new AppliedMigration(1, s.version(), s.description(), "X", s.script(), s.checksum(), "tidemark", Instant.now(), 1,
+            true, null, 6));
+        assertThat(history.read()).singleElement().satisfies(r -> assertThat(r.success()).isTrue());
+    }
+
+    /**
+     * The classic lease test (Kleppmann's): a holder is cut off (every byte of its connections held, heartbeat included)
+     * at a random point past its lease, a new run takes over, then the old holder's bytes arrive late. Over repeated
+     * trials: no step runs twice, no migration whose steps did not all run is recorded as successful, and every migration
+     * that ran any step is in the history.
+     */
+    @org.junit.jupiter.api.RepeatedTest(4)
+    void aHolderCutOffPastItsLeaseNeverRunsAStepTwiceNorRecordsAHalfAppliedMigrationAsDone() throws Exception {
+        int count = 8;
+        int steps = 12;
+        List<MigrationScript> scripts = new java.util.ArrayList<>();
+        for (int v = 1; v <= count; v++) {
+            scripts.add(script(v, ledgerSteps(v, steps)));
+        }
+        Duration lease = Duration.ofMillis(1500);
+        int freezeAt = 1 + new java.util.Random().nextInt(count * steps / 2);
+        Object first;
+        Object second;
+        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", serverPort())) {
+            java.util.concurrent.CompletableFuture<Object> holder = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (MigrationEngine a = engineThrough(proxy.port(), scripts, lease)) {
+                    return a.migrate(TargetVersion.LATEST, false);
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (ledger().size() < freezeAt && !holder.isDone() && System.nanoTime() < deadline) {
+                Thread.sleep(2);
+            }
+            proxy.freeze();
+            Thread.sleep(lease.toMillis() + 800);
+            try (MigrationEngine b = engine(scripts, lease, Duration.ofSeconds(10))) {
+                second = b.migrate(TargetVersion.LATEST, false);
+            } catch (RuntimeException e) {
+                second = e;
+            }
+            proxy.thaw();
+            first = holder.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        List<String> ledger = ledger();
+        System.out.printf("lease fault trial (%s): cut off after %d of %d steps; holder: %s; new run: %s; steps run: %d%n", store().id(),
+            freezeAt, count * steps, outcome(first), outcome(second), ledger.size());
+        assertThat(ledger).as("no step ran twice (holder: %s, new run: %s)", first, second).doesNotHaveDuplicates();
+        java.util.Map<Integer, Long> ran = ledger.stream().collect(java.util.stream.Collectors.groupingBy(
+            e -> Integer.parseInt(e.substring(0, e.indexOf(':'))), java.util.stream.Collectors.counting()));
+        List<AppliedMigration> history = historyStore().read();
+        for (AppliedMigration r : history) {
+            if (r.success()) {
+                assertThat(ran.getOrDefault(Integer.parseInt(r.version().toString()), 0L)).as("migration %s is recorded as done", r.version())
+                    .isEqualTo(steps);
+            }
+        }
+        for (int v : ran.keySet()) {
+            assertThat(history).as("migration %d ran steps, so the history has it", v).anyMatch(r -> r.version().toString().equals(String.valueOf(v)));
+        }
+        if (first instanceof MigrateResult m) {
+            assertThat(ledger).as("a holder that reports success ran every step itself: nobody took over").hasSize(count * steps);
+            assertThat(m.migrations()).hasSize(count);
         }
     }
 }

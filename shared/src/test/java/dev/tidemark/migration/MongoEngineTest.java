@@ -72,6 +72,39 @@ class MongoEngineTest extends LeasedEngineContract {
     }
 
     @Override
+    protected MigrationEngine engine(List<MigrationScript> scripts, Duration lease, Duration wait) {
+        return new MongoEngine("app-docs", MongoClients.create(server.uri()), database, scripts, lease, wait);
+    }
+
+    @Override
+    protected MigrationEngine engineThrough(int port, List<MigrationScript> scripts, Duration lease) {
+        return new MongoEngine("app-docs", MongoClients.create("mongodb://127.0.0.1:" + port), database, scripts, lease, Duration.ofSeconds(30));
+    }
+
+    @Override
+    protected int serverPort() {
+        return java.net.URI.create(server.uri()).getPort();
+    }
+
+    @Override
+    protected String ledgerSteps(int version, int steps) {
+        List<String> commands = new ArrayList<>();
+        for (int k = 1; k <= steps; k++) {
+            commands.add("{\"insert\": \"ledger\", \"documents\": [{\"m\": " + version + ", \"step\": " + k + "}]}");
+        }
+        return "[" + String.join(",\n", commands) + "]";
+    }
+
+    @Override
+    protected List<String> ledger() {
+        List<String> out = new ArrayList<>();
+        for (Document d : db().getCollection("ledger").find()) {
+            out.add(d.get("m", Number.class).intValue() + ":" + d.get("step", Number.class).intValue());
+        }
+        return out;
+    }
+
+    @Override
     protected Store store() {
         return Store.MONGODB;
     }

@@ -68,8 +68,16 @@ public final class ElasticClient implements AutoCloseable {
     private final RestClient client;
     private final String url;
 
-    /** @param connection URL and credentials */
+    /** @param connection URL and credentials; connect timeout 5 s, socket (read) timeout 120 s */
     public ElasticClient(ConnectionSecrets.Elastic connection) {
+        this(connection, java.time.Duration.ofSeconds(120));
+    }
+
+    /**
+     * @param connection URL and credentials
+     * @param socketTimeout the longest a request may wait for the node's answer (migrations: shorter than the lease)
+     */
+    public ElasticClient(ConnectionSecrets.Elastic connection, java.time.Duration socketTimeout) {
         this.url = connection.url();
         List<Header> headers = new ArrayList<>();
         if (connection.apiKey() != null) {
@@ -81,7 +89,7 @@ public final class ElasticClient implements AutoCloseable {
         }
         this.client = RestClient.builder(HttpHost.create(connection.url()))
             .setDefaultHeaders(headers.toArray(Header[]::new))
-            .setRequestConfigCallback(c -> c.setConnectTimeout(5_000).setSocketTimeout(120_000))
+            .setRequestConfigCallback(c -> c.setConnectTimeout(5_000).setSocketTimeout((int) socketTimeout.toMillis()))
             .build();
     }
 

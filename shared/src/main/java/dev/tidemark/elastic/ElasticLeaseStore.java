@@ -139,6 +139,12 @@ public final class ElasticLeaseStore implements LeaseStore {
     }
 
     @Override
+    public long lastEpoch() {
+        JsonNode current = current();
+        return current == null ? 0 : current.path("_source").path("epoch").asLong(0);
+    }
+
+    @Override
     public String describeHolder() {
         JsonNode current = current();
         if (current == null) {

@@ -108,13 +108,31 @@ public final class EngineFactory {
      * @return a client with Tidemark's timeouts (5 s server selection and connect); the caller closes it
      */
     public static com.mongodb.client.MongoClient mongoClient(ConnectionSecrets.Mongo mongo) {
+        return mongoClient(mongo, Duration.ZERO);
+    }
+
+    /**
+     * @param mongo connection settings
+     * @param readTimeout the longest a command may wait for the server's answer, {@link Duration#ZERO} for none
+     * @return a client with Tidemark's timeouts (5 s server selection and connect, this read timeout); the caller closes it
+     */
+    public static com.mongodb.client.MongoClient mongoClient(ConnectionSecrets.Mongo mongo, Duration readTimeout) {
         MongoClientSettings settings = MongoClientSettings.builder()
             .applyConnectionString(new ConnectionString(mongo.uri()))
             .applicationName("tidemark")
             .applyToClusterSettings(c -> c.serverSelectionTimeout(5, TimeUnit.SECONDS))
-            .applyToSocketSettings(s -> s.connectTimeout(5, TimeUnit.SECONDS))
+            .applyToSocketSettings(s -> s.connectTimeout(5, TimeUnit.SECONDS).readTimeout((int) readTimeout.toMillis(), TimeUnit.MILLISECONDS))
             .build();
         return MongoClients.create(settings);
+    }
+
+    /**
+     * @return how long one command or request of a MongoDB or Elasticsearch migration may wait for the store's answer:
+     *         five sixths of the lease (50 s with the default 60 s lease), so a run cut off from its store notices it
+     *         before its lease runs out
+     */
+    private Duration commandTimeout() {
+        return Duration.ofMillis(Math.max(1000, config.leaseSeconds() * 1000L * 5 / 6));
     }
 
     private MigrationEngine openWith(TargetConfig target, List<MigrationScript> scripts) {
@@ -126,12 +144,13 @@ public final class EngineFactory {
                 config.lockWaitSeconds()).placeholders(config.placeholders());
             case MONGODB -> {
                 ConnectionSecrets.Mongo mongo = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
-                MongoEngine engine = new MongoEngine(target.name(), mongoClient(mongo), mongo.database(), scripts, lease, wait);
+                MongoEngine engine = new MongoEngine(target.name(), mongoClient(mongo, commandTimeout()), mongo.database(), scripts, lease, wait);
                 engine.placeholders(config.placeholders());
                 yield engine;
             }
             case ELASTICSEARCH -> {
-                ElasticEngine engine = new ElasticEngine(target.name(), new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret)),
+                ElasticEngine engine = new ElasticEngine(target.name(), new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret),
+                    commandTimeout()),
                     scripts, lease, wait);
                 engine.placeholders(config.placeholders());
                 yield engine;

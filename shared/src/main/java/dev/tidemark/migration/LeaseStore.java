@@ -60,6 +60,9 @@ public interface LeaseStore {
      */
     OptionalLong liveEpoch(Instant now);
 
+    /** @return the lock's epoch, live or not: the epoch of the last acquisition, {@code 0} when there has been none */
+    long lastEpoch();
+
     /** @return who holds the lock, with its epoch and expiry, for messages; {@code null} when there is no lock record */
     String describeHolder();
 }

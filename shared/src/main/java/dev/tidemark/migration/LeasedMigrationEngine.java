@@ -119,12 +119,21 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         return target;
     }
 
+    /**
+     * Reads the lock before the history, so that a run starting or ending between the two reads is not mistaken for a
+     * failed one: an in-progress record is running when its epoch is the live lease's, or newer than any epoch the lock
+     * showed (a run that took the lock after it was read).
+     */
     @Override
     public InfoResult info() {
+        Instant now = Instant.now();
+        java.util.OptionalLong live = lock.liveEpoch(now);
+        long last = live.isPresent() ? live.getAsLong() : lock.lastEpoch();
         List<AppliedMigration> rows = history.read();
-        java.util.OptionalLong live = rows.stream().anyMatch(LeasedMigrationEngine::inProgress) ? lock.liveEpoch(Instant.now())
-            : java.util.OptionalLong.empty();
-        return infoFrom(rows, live);
+        Set<MigrationVersion> running = rows.stream()
+            .filter(r -> inProgress(r) && (r.epoch() > last || live.isPresent() && r.epoch() == live.getAsLong()))
+            .map(AppliedMigration::version).collect(Collectors.toSet());
+        return InfoResult.of(store, target, scripts, rows, running);
     }
 
     private static boolean inProgress(AppliedMigration row) {

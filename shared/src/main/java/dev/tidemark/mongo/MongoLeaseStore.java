@@ -93,6 +93,11 @@ public final class MongoLeaseStore implements LeaseStore {
     }
 
     @Override
+    public long lastEpoch() {
+        return epochOf(collection.find(Filters.eq("_id", ID)).first());
+    }
+
+    @Override
     public String describeHolder() {
         Document d = collection.find(Filters.eq("_id", ID)).first();
         if (d == null) {

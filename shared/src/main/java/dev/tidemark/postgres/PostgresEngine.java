@@ -144,6 +144,42 @@ public final class PostgresEngine implements MigrationEngine {
         }
     }
 
+    /** {@code CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name}: the statement an interruption leaves half done. */
+    private static final java.util.regex.Pattern CONCURRENT_INDEX = java.util.regex.Pattern.compile(
+        "(?is)^\\s*CREATE\\s+(UNIQUE\\s+)?INDEX\\s+CONCURRENTLY\\s+(IF\\s+NOT\\s+EXISTS\\s+)?(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_$]*)");
+
+    /**
+     * Refuses a pending migration whose {@code CREATE INDEX CONCURRENTLY} index already exists while the history does not
+     * record the migration: an interrupted build (a killed run, a lost connection) leaves it behind, valid or invalid, and
+     * Flyway would fail on it with "already exists" and no hint.
+     *
+     * @throws ValidationException naming the version, the script, the index, whether it is valid, and the way out
+     */
+    private void refuseLeftoverIndexes(PendingMigration p, List<SqlStatements.Statement> statements) {
+        for (SqlStatements.Statement st : statements) {
+            java.util.regex.Matcher m = CONCURRENT_INDEX.matcher(st.sql().replaceFirst("(?s)^(\\s*--[^\n]*\n)*", ""));
+            if (!m.find() || m.group(2) != null) {
+                continue;
+            }
+            String name = m.group(3).startsWith("\"") ? m.group(3).substring(1, m.group(3).length() - 1) : m.group(3).toLowerCase(java.util.Locale.ROOT);
+            try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("SELECT i.indisvalid FROM pg_class k JOIN pg_index i "
+                + "ON i.indexrelid = k.oid WHERE k.relname = ? AND k.relnamespace = current_schema()::regnamespace")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        boolean valid = rs.getBoolean(1);
+                        throw new ValidationException("postgres target '" + target + "': migration " + p.version() + " (" + p.script() + ") creates index "
+                            + name + ", which already exists (" + (valid ? "valid" : "invalid") + ") although the history does not record "
+                            + p.version() + ": a CREATE INDEX CONCURRENTLY was interrupted. Drop it (DROP INDEX CONCURRENTLY " + name
+                            + ") and migrate again" + (valid ? ", or keep it and record the version with a baseline" : ""));
+                    }
+                }
+            } catch (SQLException e) {
+                throw sqlFailure(e);
+            }
+        }
+    }
+
     /** @return Flyway's history table in the connection's current schema, quoted as Flyway prints it */
     private String historyTable(Connection c) throws SQLException {
         return "\"" + defaultSchema(c) + "\".\"" + HISTORY_TABLE + "\"";
@@ -201,6 +237,7 @@ public final class PostgresEngine implements MigrationEngine {
                 plan.add(new AppliedStep(p.version(), p.description(), p.script(), 0, sql(resolvedStatements(s))));
             } else {
                 Placeholders.apply(s, placeholderValues); // a placeholder without a value is refused before anything runs
+                refuseLeftoverIndexes(p, resolvedStatements(s));
             }
         }
         if (dryRun) {

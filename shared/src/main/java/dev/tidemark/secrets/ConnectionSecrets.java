@@ -34,7 +34,9 @@ public final class ConnectionSecrets {
     public record Postgres(String host, int port, String database, String username, String password) {
         /** @return {@code jdbc:postgresql://host:port/database} */
         public String jdbcUrl() {
-            return "jdbc:postgresql://" + host + ":" + port + "/" + database;
+            // connect within 10 s; TCP keepalives find a dead peer of an idle connection (a statement may legitimately run
+            // long, e.g. CREATE INDEX CONCURRENTLY, so there is no read timeout; the advisory lock dies with the session)
+            return "jdbc:postgresql://" + host + ":" + port + "/" + database + "?connectTimeout=10&tcpKeepAlive=true";
         }
 
         @Override

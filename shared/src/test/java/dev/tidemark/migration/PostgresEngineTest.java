@@ -116,6 +116,42 @@ class PostgresEngineTest extends MigrationEngineContract {
     }
 
     @Test
+    void anIndexLeftByAnInterruptedCreateIndexConcurrentlyIsNamedWithTheVersionAndTheWayOut() throws Exception {
+        List<MigrationScript> scripts = List.of(script(1, createThing(1)),
+            script(2, "-- built without a lock\nCREATE INDEX CONCURRENTLY thing_1_created_at_idx ON thing_1 (created_at);"));
+        try (MigrationEngine engine = engine(scripts.subList(0, 1))) {
+            engine.migrate(TargetVersion.LATEST, false);
+        }
+        // what a build killed mid-way leaves: the index exists, the history does not know version 2
+        try (var c = java.sql.DriverManager.getConnection(connection().jdbcUrl(), "postgres", "");
+             var st = c.createStatement()) {
+            st.execute("CREATE INDEX thing_1_created_at_idx ON thing_1 (created_at)");
+            st.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'thing_1_created_at_idx'::regclass");
+        }
+        try (MigrationEngine engine = engine(scripts)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
+                .isInstanceOf(dev.tidemark.error.ValidationException.class)
+                .hasMessageContaining("migration 2 (V2__thing_2.sql) creates index thing_1_created_at_idx, which already exists (invalid)")
+                .hasMessageContaining("DROP INDEX CONCURRENTLY thing_1_created_at_idx");
+            assertThat(engine.info().currentVersion()).hasToString("1");
+            assertThat(engine.info().failed()).isEmpty();
+        }
+    }
+
+    @Test
+    void aNonEmptySchemaWithoutHistoryIsAValidationErrorPointingToBaseline() throws Exception {
+        try (var c = java.sql.DriverManager.getConnection(connection().jdbcUrl(), "postgres", "");
+             var st = c.createStatement()) {
+            st.execute("CREATE TABLE legacy (id int)");
+        }
+        try (MigrationEngine engine = engine(things(1))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
+                .isInstanceOf(dev.tidemark.error.ValidationException.class).hasMessageContaining("baseline")
+                .satisfies(e -> assertThat(((dev.tidemark.error.TidemarkException) e).retryable()).isFalse());
+        }
+    }
+
+    @Test
     void checksumsAreTheOnesFlywayRecords() {
         List<MigrationScript> scripts = things(1);
         try (MigrationEngine engine = engine(scripts)) {

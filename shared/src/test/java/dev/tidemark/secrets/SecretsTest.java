@@ -32,7 +32,7 @@ class SecretsTest {
                 + "\"username\":\"app\",\"password\":\"" + PASSWORD + "\",\"dbname\":\"core\"}")).arn();
             PowertoolsSecretsSource source = new PowertoolsSecretsSource(sm, 300);
             ConnectionSecrets.Postgres pg = ConnectionSecrets.postgres(arn, source.secretString(arn), null);
-            assertThat(pg.jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6432/core");
+            assertThat(pg.jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6432/core?connectTimeout=10&tcpKeepAlive=true");
             assertThat(pg.password()).isEqualTo(PASSWORD);
             assertThat(pg.toString()).doesNotContain(PASSWORD);
             sm.putSecretValue(b -> b.secretId(arn).secretString("{}"));

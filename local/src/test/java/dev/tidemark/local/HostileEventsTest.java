@@ -482,7 +482,7 @@ class HostileEventsTest {
         }
         state.put("es.indices", get("/_cat/indices?h=index,docs.count&s=index&expand_wildcards=all"));
         state.put("es.aliases", get("/_cat/aliases?h=alias,index&s=alias"));
-        state.put("es.lock", get("/tidemark_lock/_search?filter_path=hits.hits._source"));
+        state.put("es.lock", get("/tidemark_lock/_doc/migration?filter_path=_source"));
         state.put("es.openContexts", parse(get("/_nodes/stats/indices/search")).findValues("open_contexts").toString());
         try (S3Client s3 = stack.s3Client()) {
             for (String bucket : List.of(LocalStack.BUCKET, LocalStack.BULK_BUCKET)) {

@@ -64,23 +64,8 @@ class ElasticEngineTest extends LeasedEngineContract {
     }
 
     @Override
-    protected String ledgerSteps(int version, int steps) {
-        StringBuilder out = new StringBuilder();
-        for (int k = 1; k <= steps; k++) {
-            out.append("POST /ledger/_doc\n{\"m\": ").append(version).append(", \"step\": ").append(k).append("}\n\n");
-        }
-        return out.toString();
-    }
-
-    @Override
     protected List<String> ledger() {
-        client.send("POST", "/ledger/_refresh?ignore_unavailable=true", null);
-        ElasticClient.Reply reply = client.send("GET", "/ledger/_search?size=10000", null);
-        List<String> out = new java.util.ArrayList<>();
-        for (com.fasterxml.jackson.databind.JsonNode hit : reply.body().path("hits").path("hits")) {
-            out.add(hit.path("_source").path("m").asInt() + ":" + hit.path("_source").path("step").asInt());
-        }
-        return out;
+        return dev.tidemark.testing.Ledger.read(Store.ELASTICSEARCH, server.url(), null);
     }
 
     @Override

@@ -34,13 +34,6 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
     /** @return the port of this test's server on 127.0.0.1 */
     protected abstract int serverPort();
 
-    /**
-     * @param version a migration's version
-     * @param steps how many steps it has
-     * @return its content: each step appends {@code {m: version, step: k}} to this test's ledger, one command or request each
-     */
-    protected abstract String ledgerSteps(int version, int steps);
-
     /** @return every ledger entry, as {@code m:step} */
     protected abstract List<String> ledger();
 
@@ -104,7 +97,8 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
         }
     }
 
-    private static String outcome(Object o) {
+    /** @param o a run's result or error @return its status, or the error's class name */
+    protected static String outcome(Object o) {
         return o instanceof MigrateResult m ? m.status() + " (" + m.migrations().size() + " migrations)" : o.getClass().getSimpleName();
     }
 
@@ -156,7 +150,7 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
         int steps = 12;
         List<MigrationScript> scripts = new java.util.ArrayList<>();
         for (int v = 1; v <= count; v++) {
-            scripts.add(script(v, ledgerSteps(v, steps)));
+            scripts.add(script(v, dev.tidemark.testing.Ledger.steps(store(), v, steps)));
         }
         Duration lease = Duration.ofMillis(1500);
         int freezeAt = 1 + new java.util.Random().nextInt(count * steps / 2);
@@ -187,19 +181,8 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
         List<String> ledger = ledger();
         System.out.printf("lease fault trial (%s): cut off after %d of %d steps; holder: %s; new run: %s; steps run: %d%n", store().id(),
             freezeAt, count * steps, outcome(first), outcome(second), ledger.size());
-        assertThat(ledger).as("no step ran twice (holder: %s, new run: %s)", first, second).doesNotHaveDuplicates();
-        java.util.Map<Integer, Long> ran = ledger.stream().collect(java.util.stream.Collectors.groupingBy(
-            e -> Integer.parseInt(e.substring(0, e.indexOf(':'))), java.util.stream.Collectors.counting()));
-        List<AppliedMigration> history = historyStore().read();
-        for (AppliedMigration r : history) {
-            if (r.success()) {
-                assertThat(ran.getOrDefault(Integer.parseInt(r.version().toString()), 0L)).as("migration %s is recorded as done", r.version())
-                    .isEqualTo(steps);
-            }
-        }
-        for (int v : ran.keySet()) {
-            assertThat(history).as("migration %d ran steps, so the history has it", v).anyMatch(r -> r.version().toString().equals(String.valueOf(v)));
-        }
+        dev.tidemark.testing.Ledger.assertConsistent(ledger, historyStore().read(), steps, "holder: " + outcome(first) + ", new run: "
+            + outcome(second));
         if (first instanceof MigrateResult m) {
             assertThat(ledger).as("a holder that reports success ran every step itself: nobody took over").hasSize(count * steps);
             assertThat(m.migrations()).hasSize(count);

@@ -87,21 +87,8 @@ class MongoEngineTest extends LeasedEngineContract {
     }
 
     @Override
-    protected String ledgerSteps(int version, int steps) {
-        List<String> commands = new ArrayList<>();
-        for (int k = 1; k <= steps; k++) {
-            commands.add("{\"insert\": \"ledger\", \"documents\": [{\"m\": " + version + ", \"step\": " + k + "}]}");
-        }
-        return "[" + String.join(",\n", commands) + "]";
-    }
-
-    @Override
     protected List<String> ledger() {
-        List<String> out = new ArrayList<>();
-        for (Document d : db().getCollection("ledger").find()) {
-            out.add(d.get("m", Number.class).intValue() + ":" + d.get("step", Number.class).intValue());
-        }
-        return out;
+        return dev.tidemark.testing.Ledger.read(Store.MONGODB, server.uri(), database);
     }
 
     @Override

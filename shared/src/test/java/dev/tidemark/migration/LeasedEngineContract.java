@@ -188,4 +188,29 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
             assertThat(m.migrations()).hasSize(count);
         }
     }
+
+    @Test
+    void eightRunsAtOnceApplyEachStepOnce() throws Exception {
+        int count = 4;
+        int steps = 5;
+        List<MigrationScript> scripts = dev.tidemark.testing.Ledger.scripts(store(), count, steps);
+        List<java.util.concurrent.CompletableFuture<String>> runs = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (MigrationEngine e = engine(scripts, Duration.ofSeconds(10), Duration.ofSeconds(60))) {
+                    return outcome(e.migrate(TargetVersion.LATEST, false));
+                } catch (RuntimeException e) {
+                    return outcome(e);
+                }
+            }));
+        }
+        List<String> outcomes = new java.util.ArrayList<>();
+        for (var r : runs) {
+            outcomes.add(r.get(120, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertThat(outcomes).as("one run migrates, the others find it done").containsOnlyOnce("MIGRATED (" + count + " migrations)")
+            .allMatch(o -> o.startsWith("MIGRATED") || o.startsWith("UP_TO_DATE"));
+        assertThat(ledger()).hasSize(count * steps);
+        dev.tidemark.testing.Ledger.assertConsistent(ledger(), historyStore().read(), steps, "eight runs: " + outcomes);
+    }
 }

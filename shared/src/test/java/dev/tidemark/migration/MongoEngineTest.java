@@ -167,4 +167,52 @@ class MongoEngineTest extends LeasedEngineContract {
         Document d = db().getCollection(MongoLeaseStore.COLLECTION).find().first();
         assertThat(d.getString("owner")).isEqualTo("live-run");
     }
+
+    @Test
+    void aRollbackWhileTheHolderIsCutOffWinsAndTheResumedHolderNeverRecordsTheStepAsDone() throws Exception {
+        int count = 6;
+        int steps = 12;
+        List<MigrationScript> scripts = dev.tidemark.testing.Ledger.scripts(Store.MONGODB, count, steps);
+        List<MigrationScript> undo = new ArrayList<>();
+        for (int v = 1; v <= count; v++) {
+            String content = "[{\"delete\": \"ledger\", \"deletes\": [{\"q\": {\"m\": " + v + "}, \"limit\": 0}]}]";
+            undo.add(new MigrationScript(MigrationVersion.parse(Integer.toString(v)), "ledger " + v, "U" + v + "__ledger_" + v + ".json", content,
+                Checksums.of(content)));
+        }
+        Duration lease = Duration.ofMillis(1500);
+        Object holder;
+        MigrateResult rolledBack;
+        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", serverPort())) {
+            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (MigrationEngine a = engineThrough(proxy.port(), scripts, lease).undoScripts(undo)) {
+                    return (Object) a.migrate(TargetVersion.LATEST, false);
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            int cutAt = steps + 3 + new java.util.Random().nextInt(steps * 2); // inside migration 2 or 3
+            while (ledger().size() < cutAt && !run.isDone()) {
+                Thread.sleep(2);
+            }
+            proxy.freeze();
+            Thread.sleep(lease.toMillis() + 800);
+            try (MigrationEngine b = engine(scripts, lease, Duration.ofSeconds(10)).undoScripts(undo)) {
+                MigrationVersion good = b.info().applied().stream().filter(AppliedMigration::success).map(AppliedMigration::version)
+                    .max(MigrationVersion::compareTo).orElseThrow();
+                rolledBack = b.undo(MigrationVersion.parse(Integer.toString(Integer.parseInt(good.toString()) - 1)), false);
+            }
+            proxy.thaw();
+            holder = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        List<AppliedMigration> history = historyStore().read();
+        System.out.printf("lease fault trial (mongodb, rollback while cut off): holder: %s; rollback: %s; history: %s%n", outcome(holder),
+            rolledBack.status() + " " + rolledBack.versionBefore() + " -> " + rolledBack.versionAfter(), history.stream().map(r -> r.version() + "/" + r.type() + "/" + r.success()).toList());
+        assertThat(holder).as("the resumed holder stops").isInstanceOf(dev.tidemark.error.LeaseLostException.class);
+        assertThat(ledger()).doesNotHaveDuplicates();
+        try (MigrationEngine after = engine(scripts)) {
+            InfoResult info = after.info();
+            assertThat(info.failed()).as("the rollback cleaned up what the holder left; the holder wrote nothing after it").isEmpty();
+            assertThat(info.currentVersion()).isEqualTo(rolledBack.versionAfter());
+        }
+    }
 }

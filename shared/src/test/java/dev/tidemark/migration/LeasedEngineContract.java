@@ -213,4 +213,40 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
         assertThat(ledger()).hasSize(count * steps);
         dev.tidemark.testing.Ledger.assertConsistent(ledger(), historyStore().read(), steps, "eight runs: " + outcomes);
     }
+
+    @Test
+    void aConnectionResetMidRunLeavesAFailedRecordAndReleasesTheLeaseAtOnce() throws Exception {
+        int count = 6;
+        int steps = 10;
+        List<MigrationScript> scripts = dev.tidemark.testing.Ledger.scripts(store(), count, steps);
+        Object holder;
+        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", serverPort())) {
+            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (MigrationEngine a = engineThrough(proxy.port(), scripts, Duration.ofSeconds(30))) {
+                    return (Object) a.migrate(TargetVersion.LATEST, false);
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            while (ledger().size() < steps + 3 && !run.isDone()) {
+                Thread.sleep(2);
+            }
+            proxy.resetAll();
+            holder = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        long t0 = System.nanoTime();
+        Object next;
+        try (MigrationEngine b = impatientEngine(scripts)) {
+            next = b.migrate(TargetVersion.LATEST, false);
+        } catch (RuntimeException e) {
+            next = e;
+        }
+        System.out.printf("lease fault trial (%s, connection reset): holder: %s; next run: %s after %d ms%n", store().id(), outcome(holder),
+            outcome(next), (System.nanoTime() - t0) / 1_000_000);
+        assertThat(holder).as("the reset run fails, or finishes if the reset came between its requests")
+            .satisfiesAnyOf(h -> assertThat(h).isInstanceOf(dev.tidemark.error.TidemarkException.class), h -> assertThat(h).isInstanceOf(MigrateResult.class));
+        assertThat(next).as("the next run does not wait out the 30 s lease").satisfiesAnyOf(
+            n -> assertThat(n).isInstanceOf(RepairRequiredException.class), n -> assertThat(n).isInstanceOf(MigrateResult.class));
+        dev.tidemark.testing.Ledger.assertConsistent(ledger(), historyStore().read(), steps, "connection reset");
+    }
 }

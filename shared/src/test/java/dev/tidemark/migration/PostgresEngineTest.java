@@ -152,6 +152,34 @@ class PostgresEngineTest extends MigrationEngineContract {
     }
 
     @Test
+    void aConnectionLostMidMigrationIsRetryableRecordsNothingAndTheRerunAppliesIt() throws Exception {
+        List<MigrationScript> scripts = List.of(script(1, createThing(1)), script(2, "SELECT pg_sleep(3);\n" + createThing(2)));
+        Object first;
+        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", server.port())) {
+            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (MigrationEngine e = new PostgresEngine("app-db", new ConnectionSecrets.Postgres("127.0.0.1", proxy.port(), database, "postgres",
+                    "unused-password"), scripts, 30)) {
+                    return (Object) e.migrate(TargetVersion.LATEST, false);
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            Thread.sleep(1500); // inside V2's pg_sleep
+            proxy.resetAll();
+            first = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertThat(first).isInstanceOf(dev.tidemark.error.ConnectionException.class);
+        assertThat(((dev.tidemark.error.TidemarkException) first).retryable()).isTrue();
+        assertThat(((Throwable) first).getMessage()).contains("migration 2 (V2__thing_2.sql) did not complete").contains("rolled back")
+            .doesNotContain("127.0.0.1");
+        try (MigrationEngine rerun = engine(scripts)) {
+            assertThat(rerun.info().failed()).isEmpty();
+            assertThat(rerun.migrate(TargetVersion.LATEST, false).versionAfter()).hasToString("2");
+        }
+        assertThat(exists("thing_2")).isTrue();
+    }
+
+    @Test
     void checksumsAreTheOnesFlywayRecords() {
         List<MigrationScript> scripts = things(1);
         try (MigrationEngine engine = engine(scripts)) {

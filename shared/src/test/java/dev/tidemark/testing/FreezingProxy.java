@@ -14,7 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A TCP proxy on {@code 127.0.0.1} in front of one server, for fault tests: {@link #freeze()} holds every byte in both
  * directions (as a network partition does to a holder's connections, heartbeat included) until {@link #thaw()}, which
- * delivers them late. Stopped by {@link #close()}.
+ * delivers them late; {@link #resetAll()} drops every open connection as a server restart does. Stopped by
+ * {@link #close()}.
  */
 public final class FreezingProxy implements AutoCloseable {
 
@@ -48,6 +49,13 @@ public final class FreezingProxy implements AutoCloseable {
     /** Holds every byte from now on, in both directions. */
     public void freeze() {
         frozen = true;
+    }
+
+    /** Resets every open connection, as a server restart does; new connections are accepted as before. */
+    public void resetAll() {
+        List<Socket> open = List.copyOf(sockets);
+        sockets.removeAll(open);
+        open.forEach(FreezingProxy::quietly);
     }
 
     /** Delivers what was held and lets traffic flow again. */

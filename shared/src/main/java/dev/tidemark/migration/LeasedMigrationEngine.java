@@ -162,10 +162,10 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         List<AppliedMigration> out = new ArrayList<>();
         for (AppliedMigration r : rows) {
             if (inProgress(r) && r.epoch() < lease.epoch()) {
+                // no longer "started at ...": the record is failed, not in progress
                 AppliedMigration failed = new AppliedMigration(r.installedRank(), r.version(), r.description(), r.type(), r.script(),
-                    r.checksum(), r.installedBy(), r.installedOn(), r.executionTimeMs(), false, r.error().replaceFirst("; the (run|undo) did not finish.*",
-                    "") + "; the run that started it (epoch " + r.epoch() + ") lost its lease before it finished: what it changed is unknown",
-                    lease.epoch());
+                    r.checksum(), r.installedBy(), r.installedOn(), r.executionTimeMs(), false, "the run that started it at " + r.installedOn()
+                    + " (lease epoch " + r.epoch() + ") lost its lease before it finished: what it changed is unknown", lease.epoch());
                 history.write(failed);
                 out.add(failed);
             } else {

@@ -66,6 +66,12 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
             assertThatThrownBy(() -> engine.migrate(TargetVersion.LATEST, false))
                 .isInstanceOf(RepairRequiredException.class).hasMessageContaining("did not finish");
             assertThat(exists("thing_2")).isFalse();
+            // a run that takes the lease (here a repair) first claims the record for its epoch, so the lost run can
+            // never write it again; the claimed record is failed, not in progress
+            RepairResult repaired = engine.repair(false);
+            assertThat(repaired.removedFailed()).singleElement()
+                .satisfies(r -> assertThat(r.error()).contains("lost its lease before it finished").doesNotStartWith(LeasedMigrationEngine.IN_PROGRESS));
+            assertThat(engine.info().failed()).isEmpty();
         }
     }
 

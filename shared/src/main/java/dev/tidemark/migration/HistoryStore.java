@@ -2,7 +2,10 @@ package dev.tidemark.migration;
 
 import java.util.List;
 
-/** The schema history of a MongoDB or Elasticsearch target: one record per migration run, same fields as Flyway's. */
+/**
+ * The schema history of a MongoDB or Elasticsearch target: one record per migration run, same fields as Flyway's, plus
+ * the lease epoch of the run that wrote it (fencing, see {@link LeaseStore}).
+ */
 public interface HistoryStore {
 
     /** @return every record, oldest first ({@code installed_rank} ascending); empty when none exists yet */
@@ -10,9 +13,11 @@ public interface HistoryStore {
 
     /**
      * Writes a record, replacing the one with the same {@code installed_rank} (creating the history collection or
-     * index on first use).
+     * index on first use), unless that one was written by a later lease epoch: the store itself refuses the write, so a
+     * run that lost its lease can never overwrite what a later run recorded.
      *
-     * @param row the record
+     * @param row the record, carrying the writer's lease {@link AppliedMigration#epoch() epoch}
+     * @throws dev.tidemark.error.LeaseLostException when a record of that rank carries a later epoch
      */
     void write(AppliedMigration row);
 

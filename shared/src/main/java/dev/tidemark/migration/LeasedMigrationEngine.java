@@ -22,6 +22,11 @@ import java.util.stream.Collectors;
  * migration) or repaired: steps of a migration that ran before the failing one are not rolled back by the store. Before a migration runs, its record is
  * written as not successful ("started at ..."), and rewritten when it ends: a run that dies mid-migration (crash,
  * Lambda timeout) therefore leaves a failed record, never a silent half-applied change.
+ * <p>
+ * The lease fences the run (README, Concurrency): every record carries the lease's epoch and the history refuses a write
+ * over a later epoch's; the lease is confirmed with the store before every command and after the last one, and a run
+ * that lost it stops with {@link LeaseLostException}; a run that takes the lease rewrites the "started" records of
+ * earlier epochs as failed.
  *
  * @param <P> the parsed form of one migration file
  */

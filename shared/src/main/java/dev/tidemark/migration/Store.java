@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import dev.tidemark.error.ValidationException;
 
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.stream.Collectors;
 
 /** The stores Tidemark migrates, with the migration file extension each uses. */

@@ -1,19 +1,19 @@
 package dev.tidemark.mongo;
 
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.Sorts;
+import dev.tidemark.error.LeaseLostException;
 import dev.tidemark.migration.AppliedMigration;
 import dev.tidemark.migration.HistoryStore;
 import dev.tidemark.migration.MigrationVersion;
 import org.bson.Document;
-import com.mongodb.ErrorCategory;
-import com.mongodb.MongoWriteException;
-import com.mongodb.client.model.Filters;
-import com.mongodb.client.model.ReplaceOptions;
-import dev.tidemark.error.LeaseLostException;
 
 import java.util.ArrayList;
 import java.util.Date;

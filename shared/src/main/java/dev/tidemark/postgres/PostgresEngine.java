@@ -627,15 +627,6 @@ public final class PostgresEngine implements MigrationEngine {
         return sql != null ? SqlStates.describe(sql) : flat(e.getMessage());
     }
 
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        String t = s.strip();
-        int nl = t.indexOf('\n');
-        return nl < 0 ? t : t.substring(0, nl).strip();
-    }
-
     private static final class NoJavaMigrations implements ClassProvider<JavaMigration> {
         @Override
         public Collection<Class<? extends JavaMigration>> getClasses() {

@@ -54,6 +54,11 @@ public final class ElasticLeaseStore implements LeaseStore {
     /** @return the lock document (with {@code _seq_no}, {@code _primary_term}, {@code _source}), or {@code null} */
     private JsonNode current() {
         ElasticClient.Reply current = client.send("GET", DOC, null);
+        if (current.status() == 503) {
+            // the lock index was just created by another run and its shard is not active yet: wait for it, once
+            client.send("GET", "/_cluster/health/" + INDEX + "?wait_for_active_shards=1&timeout=10s", null);
+            current = client.send("GET", DOC, null);
+        }
         if (current.status() == 404) {
             return null;
         }

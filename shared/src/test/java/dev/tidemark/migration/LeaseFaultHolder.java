@@ -11,7 +11,8 @@ import java.time.Duration;
 
 /**
  * A migrating run in a JVM of its own, as Lambda runs one, for {@link LeaseFaultProcessTest} to pause, resume or kill:
- * {@code store url database count steps leaseMillis}. Prints {@code started} once its engine is built, then
+ * {@code store url database count steps leaseMillis} (PostgreSQL: {@code url} is {@code host:port}, and the lease is its
+ * lock wait). Prints {@code started} once its engine is built, then
  * {@code result <status>} or {@code error <class>}.
  */
 public final class LeaseFaultHolder {
@@ -24,14 +25,19 @@ public final class LeaseFaultHolder {
         Store store = Store.of(args[0]);
         var scripts = Ledger.scripts(store, Integer.parseInt(args[3]), Integer.parseInt(args[4]));
         Duration lease = Duration.ofMillis(Long.parseLong(args[5]));
-        try (MigrationEngine engine = store == Store.MONGODB
-            ? new MongoEngine("app-docs", MongoClients.create(args[1]), args[2], scripts, lease, Duration.ofSeconds(30))
-            : new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(args[1], null, null, null)), scripts, lease,
-                Duration.ofSeconds(30))) {
+        try (MigrationEngine engine = switch (store) {
+            case MONGODB -> new MongoEngine("app-docs", MongoClients.create(args[1]), args[2], scripts, lease, Duration.ofSeconds(30));
+            case ELASTICSEARCH -> new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(args[1], null, null, null)), scripts,
+                lease, Duration.ofSeconds(30));
+            case POSTGRES -> new dev.tidemark.postgres.PostgresEngine("app-db", new ConnectionSecrets.Postgres(args[1].substring(0,
+                args[1].indexOf(':')), Integer.parseInt(args[1].substring(args[1].indexOf(':') + 1)), args[2], "postgres", "x"), scripts,
+                (int) Math.max(1, lease.toSeconds()));
+        }) {
             System.out.println("started");
             System.out.println("result " + engine.migrate(TargetVersion.LATEST, false).status());
         } catch (RuntimeException e) {
             System.out.println("error " + e.getClass().getSimpleName());
+            System.err.println("message " + e.getMessage());
         }
         System.exit(0);
     }

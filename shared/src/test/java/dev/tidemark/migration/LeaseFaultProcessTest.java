@@ -47,15 +47,18 @@ class LeaseFaultProcessTest {
     private String database;
     private Store store;
 
-    private void setUp(String storeId, MongoServer mongo, ElasticsearchServer elastic) {
+    private dev.tidemark.servers.PostgresServer pg;
+
+    private void setUp(String storeId, MongoServer mongo, ElasticsearchServer elastic, dev.tidemark.servers.PostgresServer pg) {
         store = Store.of(storeId);
+        this.pg = pg;
         database = TestServers.unique("fault");
-        if (store == Store.MONGODB) {
-            url = mongo.uri();
-        } else {
-            url = elastic.url();
-            reset();
-        }
+        url = switch (store) {
+            case MONGODB -> mongo.uri();
+            case ELASTICSEARCH -> elastic.url();
+            case POSTGRES -> "127.0.0.1:" + pg.port();
+        };
+        reset();
     }
 
     /** Elasticsearch has no databases: each trial starts from empty history, lock and ledger. */
@@ -68,17 +71,34 @@ class LeaseFaultProcessTest {
             }
         } else {
             database = TestServers.unique("fault");
+            if (store == Store.POSTGRES) {
+                pg.createDatabase(database);
+                try (var c = java.sql.DriverManager.getConnection(pg.jdbcUrl(database), "postgres", "x")) {
+                    c.createStatement().execute("CREATE SCHEMA faults; CREATE TABLE faults.ledger (m int NOT NULL, step int NOT NULL)");
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
         }
     }
 
     private MigrationEngine engine(Duration wait) {
         var scripts = Ledger.scripts(store, COUNT, STEPS);
-        return store == Store.MONGODB
-            ? new MongoEngine("app-docs", MongoClients.create(url), database, scripts, LEASE, wait)
-            : new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null)), scripts, LEASE, wait);
+        return switch (store) {
+            case MONGODB -> new MongoEngine("app-docs", MongoClients.create(url), database, scripts, LEASE, wait);
+            case ELASTICSEARCH -> new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null)), scripts,
+                LEASE, wait);
+            case POSTGRES -> new dev.tidemark.postgres.PostgresEngine("app-db", new ConnectionSecrets.Postgres("127.0.0.1", pg.port(), database,
+                "postgres", "x"), scripts, (int) wait.toSeconds());
+        };
     }
 
     private List<AppliedMigration> history() {
+        if (store == Store.POSTGRES) {
+            try (MigrationEngine e = engine(Duration.ofSeconds(1))) {
+                return e.info().applied();
+            }
+        }
         if (store == Store.MONGODB) {
             try (var client = MongoClients.create(url)) {
                 return new MongoHistoryStore(client.getDatabase(database)).read();
@@ -90,9 +110,14 @@ class LeaseFaultProcessTest {
     }
 
     private Process holder() throws IOException {
+        return holder(LEASE);
+    }
+
+    /** @param lease the holder's lease (PostgreSQL: its lock wait) */
+    private Process holder(Duration lease) throws IOException {
         return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
             "-XX:TieredStopAtLevel=1", "-Dlog4j2.level=WARN", "-cp", System.getProperty("java.class.path"), LeaseFaultHolder.class.getName(),
-            store.id(), url, database, String.valueOf(COUNT), String.valueOf(STEPS), String.valueOf(LEASE.toMillis()))
+            store.id(), url, database, String.valueOf(COUNT), String.valueOf(STEPS), String.valueOf(lease.toMillis()))
             .redirectErrorStream(true).start();
     }
 
@@ -118,7 +143,7 @@ class LeaseFaultProcessTest {
         List<String> lines = new ArrayList<>();
         String line;
         while ((line = out.readLine()) != null) {
-            if (line.startsWith("result ") || line.startsWith("error ")) {
+            if (line.startsWith("result ") || line.startsWith("error ") || line.startsWith("message ")) {
                 lines.add(line);
             }
         }
@@ -127,9 +152,9 @@ class LeaseFaultProcessTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"mongodb", "elasticsearch"})
-    void aHolderStoppedPastItsLeaseWhileFourRunsCompeteNeverRunsAStepTwice(String storeId, MongoServer mongo, ElasticsearchServer elastic)
-        throws Exception {
-        setUp(storeId, mongo, elastic);
+    void aHolderStoppedPastItsLeaseWhileFourRunsCompeteNeverRunsAStepTwice(String storeId, MongoServer mongo, ElasticsearchServer elastic,
+                                                                           dev.tidemark.servers.PostgresServer pg) throws Exception {
+        setUp(storeId, mongo, elastic, pg);
         Random random = new Random();
         for (int trial = 1; trial <= TRIALS; trial++) {
             reset();
@@ -165,10 +190,10 @@ class LeaseFaultProcessTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mongodb", "elasticsearch"})
-    void aHolderKilledMidRunLeavesNoHalfAppliedMigrationRecordedAsDone(String storeId, MongoServer mongo, ElasticsearchServer elastic)
-        throws Exception {
-        setUp(storeId, mongo, elastic);
+    @ValueSource(strings = {"mongodb", "elasticsearch", "postgres"})
+    void aHolderKilledMidRunLeavesNoHalfAppliedMigrationRecordedAsDone(String storeId, MongoServer mongo, ElasticsearchServer elastic,
+                                                                       dev.tidemark.servers.PostgresServer pg) throws Exception {
+        setUp(storeId, mongo, elastic, pg);
         Random random = new Random();
         for (int trial = 1; trial <= TRIALS; trial++) {
             reset();
@@ -186,8 +211,55 @@ class LeaseFaultProcessTest {
             List<String> ledger = Ledger.read(store, url, database);
             System.out.printf("lease fault trial (%s, SIGKILL): killed after %d of %d steps; next run: %s; steps run: %d%n", store.id(),
                 killAt, COUNT * STEPS, next, ledger.size());
-            assertThat(next).isIn("MIGRATED", "UP_TO_DATE", "RepairRequiredException");
+            assertThat(next).isIn(store == Store.POSTGRES ? List.of("MIGRATED", "UP_TO_DATE")
+                : List.of("MIGRATED", "UP_TO_DATE", "RepairRequiredException"));
             Ledger.assertConsistent(ledger, history(), STEPS, "SIGKILL trial " + trial);
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mongodb", "elasticsearch", "postgres"})
+    void eightRunsInTheirOwnJvmsApplyEachStepOnce(String storeId, MongoServer mongo, ElasticsearchServer elastic,
+                                                  dev.tidemark.servers.PostgresServer pg) throws Exception {
+        setUp(storeId, mongo, elastic, pg);
+        List<Process> runs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            runs.add(holder(Duration.ofSeconds(30)));
+        }
+        List<String> outcomes = new ArrayList<>();
+        for (Process p : runs) {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            outcomes.add(rest(out));
+            assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        }
+        System.out.printf("lease fault trial (%s, eight JVMs): %s%n", store.id(), outcomes);
+        assertThat(outcomes).as("one run migrates, the others find it done").containsOnlyOnce("result MIGRATED")
+            .allMatch(o -> o.equals("result MIGRATED") || o.equals("result UP_TO_DATE"));
+        List<String> ledger = Ledger.read(store, url, database);
+        assertThat(ledger).hasSize(COUNT * STEPS);
+        Ledger.assertConsistent(ledger, history(), STEPS, "eight JVMs");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres"})
+    void aStoppedPostgresHolderKeepsFlywaysLockAndFinishesWhenResumed(String storeId, MongoServer mongo, ElasticsearchServer elastic,
+                                                                      dev.tidemark.servers.PostgresServer pg) throws Exception {
+        setUp(storeId, mongo, elastic, pg);
+        Process p = holder(Duration.ofSeconds(30));
+        BufferedReader out = waitUntilRunning(p, 1 + new Random().nextInt(COUNT * STEPS / 2));
+        signal(p, "STOP");
+        String other;
+        try (MigrationEngine e = engine(Duration.ofSeconds(2))) {
+            other = e.migrate(TargetVersion.LATEST, false).status().toString();
+        } catch (RuntimeException e) {
+            other = e.getClass().getSimpleName();
+        }
+        signal(p, "CONT");
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String held = rest(out);
+        System.out.printf("lease fault trial (postgres, SIGSTOP): holder: %s; other run: %s%n", held, other);
+        assertThat(other).as("a live session keeps the advisory lock: the other run waits, retryably").isEqualTo("LockContentionException");
+        assertThat(held).isEqualTo("result MIGRATED");
+        Ledger.assertConsistent(Ledger.read(store, url, database), history(), STEPS, "postgres SIGSTOP");
     }
 }

@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * An append-only ledger for lease fault tests: migration {@code m} has {@code steps} steps, each a separate command
- * (MongoDB) or request (Elasticsearch) that appends {@code {m, step}} to the collection or index {@code ledger}, so every
- * execution of every step is counted.
+ * (MongoDB), request (Elasticsearch) or statement (PostgreSQL, with a 10 ms pause after it) that appends
+ * {@code {m, step}} to the collection or index {@code ledger} or the table {@code faults.ledger} (outside Flyway's schema), so every execution of every step is counted.
  */
 public final class Ledger {
 
@@ -38,7 +38,10 @@ public final class Ledger {
     public static String steps(Store store, int version, int steps) {
         StringBuilder out = new StringBuilder(store == Store.MONGODB ? "[" : "");
         for (int k = 1; k <= steps; k++) {
-            if (store == Store.MONGODB) {
+            if (store == Store.POSTGRES) {
+                // one transaction per migration: a killed run leaves none of its steps
+                out.append("INSERT INTO faults.ledger (m, step) VALUES (").append(version).append(", ").append(k).append(");\nSELECT pg_sleep(0.01);\n");
+            } else if (store == Store.MONGODB) {
                 out.append(k == 1 ? "" : ",\n").append("{\"insert\": \"ledger\", \"documents\": [{\"m\": ").append(version).append(", \"step\": ")
                     .append(k).append("}]}");
             } else {
@@ -65,14 +68,23 @@ public final class Ledger {
     }
 
     /**
-     * @param store MongoDB or Elasticsearch
-     * @param url the server ({@code mongodb://...} or {@code http://...})
-     * @param database the MongoDB database (ignored for Elasticsearch)
+     * @param store the store
+     * @param url the server ({@code mongodb://...}, {@code http://...}, or {@code host:port} for PostgreSQL)
+     * @param database the MongoDB or PostgreSQL database (ignored for Elasticsearch)
      * @return every entry, as {@code m:step}
      */
     public static List<String> read(Store store, String url, String database) {
         List<String> out = new ArrayList<>();
-        if (store == Store.MONGODB) {
+        if (store == Store.POSTGRES) {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://" + url + "/" + database, "postgres", "x");
+                 java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT m || ':' || step FROM faults.ledger")) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException("reading the ledger", e);
+            }
+        } else if (store == Store.MONGODB) {
             try (MongoClient client = MongoClients.create(url)) {
                 for (Document d : client.getDatabase(database).getCollection("ledger").find()) {
                     out.add(d.get("m", Number.class).intValue() + ":" + d.get("step", Number.class).intValue());

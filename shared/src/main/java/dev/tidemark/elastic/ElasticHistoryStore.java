@@ -57,6 +57,12 @@ public final class ElasticHistoryStore implements HistoryStore {
     public List<AppliedMigration> read() {
         client.send("POST", "/" + INDEX + "/_refresh?ignore_unavailable=true", null);
         ElasticClient.Reply reply = client.send("GET", "/" + INDEX + "/_search?size=10000&sort=installed_rank:asc", null);
+        if (reply.status() == 503) {
+            // the index was just created by another run and its shard is not active yet: wait for it, once
+            client.send("GET", "/_cluster/health/" + INDEX + "?wait_for_active_shards=1&timeout=10s", null);
+            client.send("POST", "/" + INDEX + "/_refresh?ignore_unavailable=true", null);
+            reply = client.send("GET", "/" + INDEX + "/_search?size=10000&sort=installed_rank:asc", null);
+        }
         if (reply.status() == 404) {
             return List.of();
         }

@@ -13,7 +13,7 @@ import java.time.Duration;
  * A migrating run in a JVM of its own, as Lambda runs one, for {@link LeaseFaultProcessTest} to pause, resume or kill:
  * {@code store url database count steps leaseMillis} (PostgreSQL: {@code url} is {@code host:port}, and the lease is its
  * lock wait). Prints {@code started} once its engine is built, then
- * {@code result <status>} or {@code error <class>}.
+ * {@code result <status> <migrations applied>} or {@code error <class>}.
  */
 public final class LeaseFaultHolder {
 
@@ -34,7 +34,8 @@ public final class LeaseFaultHolder {
                 (int) Math.max(1, lease.toSeconds()));
         }) {
             System.out.println("started");
-            System.out.println("result " + engine.migrate(TargetVersion.LATEST, false).status());
+            MigrateResult r = engine.migrate(TargetVersion.LATEST, false);
+            System.out.println("result " + r.status() + " " + r.migrations().size());
         } catch (RuntimeException e) {
             System.out.println("error " + e.getClass().getSimpleName());
             System.err.println("message " + e.getMessage());

@@ -184,6 +184,7 @@ class LeaseFaultProcessTest {
             System.out.printf("lease fault trial (%s, SIGSTOP): stopped after %d of %d steps; holder: %s; four runs: %s; steps run: %d%n",
                 store.id(), stopAt, COUNT * STEPS, held, outcomes, ledger.size());
             assertThat(held).as("the resumed holder stops: its lease is gone").doesNotContain("result MIGRATED");
+            assertThat(held).doesNotContain("result UP_TO_DATE");
             assertThat(outcomes.stream().filter(o -> o.equals("MIGRATED")).count()).as("at most one run applies the rest").isLessThanOrEqualTo(1);
             Ledger.assertConsistent(ledger, history(), STEPS, "SIGSTOP trial " + trial);
         }
@@ -233,8 +234,13 @@ class LeaseFaultProcessTest {
             assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         }
         System.out.printf("lease fault trial (%s, eight JVMs): %s%n", store.id(), outcomes);
-        assertThat(outcomes).as("one run migrates, the others find it done").containsOnlyOnce("result MIGRATED")
-            .allMatch(o -> o.equals("result MIGRATED") || o.equals("result UP_TO_DATE"));
+        assertThat(outcomes).allMatch(o -> o.matches("result (MIGRATED|UP_TO_DATE) \\d+"));
+        assertThat(outcomes.stream().mapToInt(o -> Integer.parseInt(o.substring(o.lastIndexOf(' ') + 1))).sum())
+            .as("every migration is applied by exactly one run (Flyway takes its lock per migration, the lease is held for a whole run)")
+            .isEqualTo(COUNT);
+        if (store != Store.POSTGRES) {
+            assertThat(outcomes.stream().filter(o -> o.startsWith("result MIGRATED"))).as("one run holds the lease throughout").hasSize(1);
+        }
         List<String> ledger = Ledger.read(store, url, database);
         assertThat(ledger).hasSize(COUNT * STEPS);
         Ledger.assertConsistent(ledger, history(), STEPS, "eight JVMs");
@@ -259,7 +265,7 @@ class LeaseFaultProcessTest {
         String held = rest(out);
         System.out.printf("lease fault trial (postgres, SIGSTOP): holder: %s; other run: %s%n", held, other);
         assertThat(other).as("a live session keeps the advisory lock: the other run waits, retryably").isEqualTo("LockContentionException");
-        assertThat(held).isEqualTo("result MIGRATED");
+        assertThat(held).startsWith("result MIGRATED");
         Ledger.assertConsistent(Ledger.read(store, url, database), history(), STEPS, "postgres SIGSTOP");
     }
 }

@@ -93,6 +93,15 @@ class LeaseFaultProcessTest {
         };
     }
 
+    /** @return the status of a migrate run in this JVM, or the class name of its error */
+    private String migrate(Duration wait) {
+        try (MigrationEngine e = engine(wait)) {
+            return e.migrate(TargetVersion.LATEST, false).status().toString();
+        } catch (RuntimeException e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
     private List<AppliedMigration> history() {
         if (store == Store.POSTGRES) {
             try (MigrationEngine e = engine(Duration.ofSeconds(1))) {
@@ -165,13 +174,7 @@ class LeaseFaultProcessTest {
             Thread.sleep(LEASE.toMillis() + 500);
             List<CompletableFuture<String>> runs = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                runs.add(CompletableFuture.supplyAsync(() -> {
-                    try (MigrationEngine e = engine(Duration.ofSeconds(20))) {
-                        return e.migrate(TargetVersion.LATEST, false).status().toString();
-                    } catch (RuntimeException e) {
-                        return e.getClass().getSimpleName();
-                    }
-                }));
+                runs.add(CompletableFuture.supplyAsync(() -> migrate(Duration.ofSeconds(20))));
             }
             List<String> outcomes = new ArrayList<>();
             for (CompletableFuture<String> r : runs) {
@@ -203,12 +206,7 @@ class LeaseFaultProcessTest {
             waitUntilRunning(p, killAt);
             signal(p, "KILL");
             p.waitFor(30, TimeUnit.SECONDS);
-            String next;
-            try (MigrationEngine e = engine(Duration.ofSeconds(20))) {
-                next = e.migrate(TargetVersion.LATEST, false).status().toString();
-            } catch (RuntimeException e) {
-                next = e.getClass().getSimpleName();
-            }
+            String next = migrate(Duration.ofSeconds(20));
             List<String> ledger = Ledger.read(store, url, database);
             System.out.printf("lease fault trial (%s, SIGKILL): killed after %d of %d steps; next run: %s; steps run: %d%n", store.id(),
                 killAt, COUNT * STEPS, next, ledger.size());
@@ -254,12 +252,7 @@ class LeaseFaultProcessTest {
         Process p = holder(Duration.ofSeconds(30));
         BufferedReader out = waitUntilRunning(p, 1 + new Random().nextInt(COUNT * STEPS / 2));
         signal(p, "STOP");
-        String other;
-        try (MigrationEngine e = engine(Duration.ofSeconds(2))) {
-            other = e.migrate(TargetVersion.LATEST, false).status().toString();
-        } catch (RuntimeException e) {
-            other = e.getClass().getSimpleName();
-        }
+        String other = migrate(Duration.ofSeconds(2));
         signal(p, "CONT");
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String held = rest(out);

@@ -92,8 +92,11 @@ public record ImportRequest(TargetConfig target, S3Uri source, String name, List
             throw new ValidationException("mode: missing; expected insert, upsert or replace");
         }
         ImportRequest r = new ImportRequest(target, source, name, key, idField, ImportMode.of("mode", m), Throughput.parse(event), null);
-        return new ImportRequest(target, source, name, key, idField, r.mode(), r.throughput(),
-            tokens.open(event.get("continuation"), r.binding(), Continuation.VERIFY, Continuation.LOAD));
+        return r.with(tokens.open(event.get("continuation"), r.binding(), Continuation.VERIFY, Continuation.LOAD));
+    }
+
+    private ImportRequest with(Continuation c) {
+        return new ImportRequest(target, source, name, key, idField, mode, throughput, c);
     }
 
     /**

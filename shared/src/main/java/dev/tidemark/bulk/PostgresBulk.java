@@ -149,7 +149,7 @@ final class PostgresBulk {
             List<String> key;
             if (s.name() != null) {
                 Table t = table(c, "source.table", s.name());
-                refuseInternal(c, "source.table", t);
+                refuseInternal("source.table", t);
                 r.target().requireBulkAllowed("source.table", t.schema() + "." + t.name());
                 relation = t.quoted();
                 key = s.key().isEmpty() ? t.primaryKey() : s.key();
@@ -296,7 +296,7 @@ final class PostgresBulk {
             || name.equals("flyway_schema_history") || name.endsWith("__tidemark_replace");
     }
 
-    private static void refuseInternal(Connection c, String field, Table t) {
+    private static void refuseInternal(String field, Table t) {
         if (internal(t.schema(), t.name())) {
             throw new ValidationException(field + ": " + t.quoted() + " is a system catalog or one of Tidemark's own tables, which are never "
                 + "a bulk source or destination");
@@ -410,7 +410,7 @@ final class PostgresBulk {
             try {
                 c.setAutoCommit(false);
                 this.table = table(c, "destination.table", r.name());
-                refuseInternal(c, "destination.table", table);
+                refuseInternal("destination.table", table);
                 r.target().requireBulkAllowed("destination.table", table.schema() + "." + table.name());
                 c.commit();
                 this.copy = c.unwrap(PGConnection.class).getCopyAPI();

@@ -97,4 +97,27 @@ public final class FunctionRuntime {
     public EngineFactory engines() {
         return new EngineFactory(TidemarkConfig.fromEnvironment(env), secrets, new LocationReader(this::s3));
     }
+
+    /** A function's work: reads its event and writes its answer. */
+    @FunctionalInterface
+    public interface Invocation {
+        /** @throws IOException when the event cannot be read or the answer written */
+        void run() throws java.io.IOException;
+    }
+
+    /**
+     * Runs a function's invocation; a {@link dev.tidemark.error.TidemarkException} leaves it with its code and retry
+     * decision appended to its message ({@link dev.tidemark.error.TidemarkException#forCaller()}), so that Lambda's
+     * error payload carries them.
+     *
+     * @param invocation the work
+     * @throws IOException as the work does
+     */
+    public static void answer(Invocation invocation) throws java.io.IOException {
+        try {
+            invocation.run();
+        } catch (dev.tidemark.error.TidemarkException e) {
+            throw e.forCaller();
+        }
+    }
 }

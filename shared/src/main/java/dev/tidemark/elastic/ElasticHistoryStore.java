@@ -34,6 +34,14 @@ public final class ElasticHistoryStore implements HistoryStore {
         this.target = target;
     }
 
+    /**
+     * Waits (at most 10 s) for the shard of an index another run has just created: until it is active, the node answers
+     * 503 to reads of it.
+     */
+    static void awaitShard(ElasticClient client, String index) {
+        client.send("GET", "/_cluster/health/" + index + "?wait_for_active_shards=1&timeout=10s", null);
+    }
+
     static void ensureIndex(ElasticClient client, String index, Map<String, Object> properties, String target) {
         ElasticClient.Reply exists = client.send("HEAD", "/" + index, null);
         if (exists.status() == 200) {
@@ -58,8 +66,7 @@ public final class ElasticHistoryStore implements HistoryStore {
         client.send("POST", "/" + INDEX + "/_refresh?ignore_unavailable=true", null);
         ElasticClient.Reply reply = client.send("GET", "/" + INDEX + "/_search?size=10000&sort=installed_rank:asc", null);
         if (reply.status() == 503) {
-            // the index was just created by another run and its shard is not active yet: wait for it, once
-            client.send("GET", "/_cluster/health/" + INDEX + "?wait_for_active_shards=1&timeout=10s", null);
+            awaitShard(client, INDEX);
             client.send("POST", "/" + INDEX + "/_refresh?ignore_unavailable=true", null);
             reply = client.send("GET", "/" + INDEX + "/_search?size=10000&sort=installed_rank:asc", null);
         }

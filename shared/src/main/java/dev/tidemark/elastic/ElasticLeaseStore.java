@@ -55,8 +55,7 @@ public final class ElasticLeaseStore implements LeaseStore {
     private JsonNode current() {
         ElasticClient.Reply current = client.send("GET", DOC, null);
         if (current.status() == 503) {
-            // the lock index was just created by another run and its shard is not active yet: wait for it, once
-            client.send("GET", "/_cluster/health/" + INDEX + "?wait_for_active_shards=1&timeout=10s", null);
+            ElasticHistoryStore.awaitShard(client, INDEX); // once: the index may have just been created by another run
             current = client.send("GET", DOC, null);
         }
         if (current.status() == 404) {

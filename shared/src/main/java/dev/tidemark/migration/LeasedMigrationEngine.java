@@ -146,14 +146,11 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     }
 
     /**
-     * @param rows the history
-     * @param live the epoch of the live lease, if any: an in-progress record of that epoch is a running migration (neither
-     *             failed nor pending); one of an earlier epoch was left by a run that lost its lease, and counts as failed
+     * @param rows the history, read under this run's own lease: no other run is in progress, so every in-progress record
+     *             of an earlier epoch counts as failed
      */
-    private InfoResult infoFrom(List<AppliedMigration> rows, java.util.OptionalLong live) {
-        Set<MigrationVersion> runningVersions = live.isEmpty() ? Set.of() : rows.stream()
-            .filter(r -> inProgress(r) && r.epoch() == live.getAsLong()).map(AppliedMigration::version).collect(Collectors.toSet());
-        return InfoResult.of(store, target, scripts, rows, runningVersions);
+    private InfoResult lockedInfo(List<AppliedMigration> rows) {
+        return InfoResult.of(store, target, scripts, rows, Set.of());
     }
 
     /**
@@ -203,7 +200,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         MigrationVersion after;
         try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
             List<AppliedMigration> rows = claimAbandoned(lease, history.read());
-            InfoResult locked = infoFrom(rows, java.util.OptionalLong.empty());
+            InfoResult locked = lockedInfo(rows);
             refuseUnsafe(locked, targetVersion);
             int rank = rows.stream().mapToInt(AppliedMigration::installedRank).max().orElse(0);
             after = locked.currentVersion();
@@ -243,7 +240,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         List<AppliedStep> steps = new ArrayList<>();
         try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
             List<AppliedMigration> rows = claimAbandoned(lease, history.read());
-            UndoPlan locked = UndoPlan.of(infoFrom(rows, java.util.OptionalLong.empty()), undoScripts, to);
+            UndoPlan locked = UndoPlan.of(lockedInfo(rows), undoScripts, to);
             int rank = rows.stream().mapToInt(AppliedMigration::installedRank).max().orElse(0);
             for (UndoPlan.Step step : locked.steps()) {
                 lease.check();
@@ -293,13 +290,14 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             });
             lease.check();
         } catch (LeaseLostException e) {
-            writeQuietly(record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, "stopped after " + Math.max(0, steps[0] - 1)
-                + " step(s): " + e.getMessage()).writtenIn(epoch));
+            AppliedMigration stopped = record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, "stopped after "
+                + Math.max(0, steps[0] - 1) + " step(s): " + e.getMessage()).writtenIn(epoch);
+            quietly(() -> history.write(stopped));
             throw e;
         } catch (Exception e) {
             if (steps[0] <= 1 && notSent(e)) {
                 // the store was not reached: the first step never left, nothing ran
-                writeQuietly(null, installedRank);
+                quietly(() -> history.delete(installedRank));
                 throw new dev.tidemark.error.ConnectionException(store.id() + " target '" + target + "': migration " + s.version() + " ("
                     + s.script() + ") did not start: the store could not be reached; nothing ran", e);
             }
@@ -324,14 +322,10 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         return false;
     }
 
-    /** Writes (or, with {@code row} null, deletes) a record when the store lets it; a refusal has already been reported. */
-    private void writeQuietly(AppliedMigration row, int... delete) {
+    /** Runs a history write or delete when the store lets it; a refusal has already been reported. */
+    private static void quietly(Runnable historyChange) {
         try {
-            if (row != null) {
-                history.write(row);
-            } else {
-                history.delete(delete[0]);
-            }
+            historyChange.run();
         } catch (RuntimeException ignored) {
             // fenced out by a later run, or the store is unreachable: the record stays as it is
         }
@@ -341,7 +335,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     public RepairResult repair(boolean realignChecksums) {
         try (Lease lease = Lease.acquire(lock, Lease.newOwnerId(), leaseLength, lockWait, target)) {
             List<AppliedMigration> rows = claimAbandoned(lease, history.read());
-            InfoResult locked = infoFrom(rows, java.util.OptionalLong.empty());
+            InfoResult locked = lockedInfo(rows);
             List<AppliedMigration> removed = new ArrayList<>();
             for (AppliedMigration row : rows) {
                 if (!row.success()) {

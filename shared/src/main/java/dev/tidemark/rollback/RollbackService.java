@@ -3,9 +3,11 @@ package dev.tidemark.rollback;
 import dev.tidemark.engine.EngineFactory;
 import dev.tidemark.error.RollbackIncompleteException;
 import dev.tidemark.error.TidemarkException;
+import dev.tidemark.error.ValidationException;
 import dev.tidemark.migration.AppliedStep;
 import dev.tidemark.migration.MigrateResult;
 import dev.tidemark.migration.MigrationEngine;
+import dev.tidemark.upgrade.EventFields;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,47 +33,56 @@ public final class RollbackService {
      * @throws RollbackIncompleteException when at least one target could not be rolled back
      */
     public RollbackReport rollback(RollbackRequest request) {
-        if (!request.restoring() && !request.dryRun()) {
-            // explicit versions: every target's plan is checked before any target is undone (README: "nothing was undone")
-            for (int i = 0; i < request.targets().size(); i++) {
-                RollbackTarget t = request.targets().get(i);
-                try (MigrationEngine engine = engines.open(t.target())) {
-                    engine.undo(t.to(), true);
-                } catch (dev.tidemark.error.ValidationException e) {
-                    throw new dev.tidemark.error.ValidationException(item(i, e.getMessage()) + "; nothing was undone", e);
+        List<MigrationEngine> opened = new ArrayList<>();
+        try {
+            if (!request.restoring()) {
+                // explicit versions: every target's plan is checked before any target is undone (README: "nothing was undone")
+                List<MigrateResult> planned = new ArrayList<>();
+                for (int i = 0; i < request.targets().size(); i++) {
+                    RollbackTarget t = request.targets().get(i);
+                    MigrationEngine engine = engines.open(t.target());
+                    opened.add(engine);
+                    try {
+                        planned.add(engine.undo(t.to(), true));
+                    } catch (ValidationException e) {
+                        throw new ValidationException(item(i, e.getMessage()) + (request.dryRun() ? "" : "; nothing was undone"), e);
+                    }
+                }
+                if (request.dryRun()) {
+                    return new RollbackReport(true, request.failure(), planned, summary(request, planned, List.of()));
                 }
             }
-        } else if (request.dryRun() && !request.restoring()) {
-            List<MigrateResult> planned = new ArrayList<>();
+            // a compensation attempts every target, even when one cannot be undone
+            List<MigrateResult> results = new ArrayList<>();
+            List<String> errors = new ArrayList<>();
             for (int i = 0; i < request.targets().size(); i++) {
                 RollbackTarget t = request.targets().get(i);
-                try (MigrationEngine engine = engines.open(t.target())) {
-                    planned.add(engine.undo(t.to(), true));
-                } catch (dev.tidemark.error.ValidationException e) {
-                    throw new dev.tidemark.error.ValidationException(item(i, e.getMessage()), e);
+                try {
+                    MigrationEngine engine;
+                    if (request.restoring()) {
+                        engine = engines.open(t.target());
+                        opened.add(engine);
+                    } else {
+                        engine = opened.get(i);
+                    }
+                    results.add(engine.undo(t.to(), request.dryRun()));
+                } catch (TidemarkException e) {
+                    errors.add(t.target().store().id() + " '" + t.target().name() + "' NOT rolled back: " + e.getMessage());
                 }
             }
-            return new RollbackReport(true, request.failure(), planned, summary(request, planned, List.of()));
-        }
-        List<MigrateResult> results = new ArrayList<>();
-        List<String> errors = new ArrayList<>();
-        for (RollbackTarget t : request.targets()) {
-            try (MigrationEngine engine = engines.open(t.target())) {
-                results.add(engine.undo(t.to(), request.dryRun()));
-            } catch (TidemarkException e) {
-                errors.add(t.target().store().id() + " '" + t.target().name() + "' NOT rolled back: " + e.getMessage());
+            String summary = summary(request, results, errors);
+            if (!errors.isEmpty()) {
+                throw new RollbackIncompleteException(summary);
             }
+            return new RollbackReport(request.dryRun(), request.failure(), results, summary);
+        } finally {
+            opened.forEach(MigrationEngine::close);
         }
-        String summary = summary(request, results, errors);
-        if (!errors.isEmpty()) {
-            throw new RollbackIncompleteException(summary);
-        }
-        return new RollbackReport(request.dryRun(), request.failure(), results, summary);
     }
 
     /** @return the message placed under the event's item: {@code targets[1].targetVersion: ...} or {@code targets[1]: ...} */
     private static String item(int index, String message) {
-        return "targets[" + index + "]" + (message.matches("(?s)[A-Za-z]+: .*") ? "." : ": ") + message;
+        return EventFields.itemField(index) + (message.matches("(?s)[A-Za-z]+: .*") ? "." : ": ") + message;
     }
 
     private static String summary(RollbackRequest request, List<MigrateResult> results, List<String> errors) {

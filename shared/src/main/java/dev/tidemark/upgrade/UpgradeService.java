@@ -1,5 +1,6 @@
 package dev.tidemark.upgrade;
 
+import dev.tidemark.config.TargetConfig;
 import dev.tidemark.engine.EngineFactory;
 import dev.tidemark.lint.Finding;
 import dev.tidemark.lint.LintReport;
@@ -40,21 +41,24 @@ public final class UpgradeService {
         List<dev.tidemark.migration.RepairResult> repairs = new ArrayList<>();
         Map<String, List<Finding>> findings = new LinkedHashMap<>();
         // every target's migrations are read and its target version checked before any target changes
+        List<TargetConfig> configs = new ArrayList<>();
         List<EngineFactory.Migrations> read = new ArrayList<>();
         for (int i = 0; i < request.targets().size(); i++) {
             UpgradeTarget t = request.targets().get(i);
-            EngineFactory.Migrations migrations = engines.migrations(engines.config().target(t.name()).orElseThrow().withLocation(t.location()));
+            TargetConfig config = engines.config().target(t.name()).orElseThrow().withLocation(t.location());
+            EngineFactory.Migrations migrations = engines.migrations(config);
             MigrationVersion wanted = t.targetVersion().version();
             MigrationVersion latest = migrations.versioned().isEmpty() ? null : migrations.versioned().getLast().version();
             if (request.operation() == UpgradeRequest.Operation.MIGRATE && wanted != null && (latest == null || wanted.compareTo(latest) > 0)) {
                 throw new dev.tidemark.error.ValidationException("targets[" + i + "].targetVersion: " + wanted + " is above the latest migration ("
                     + (latest == null ? "none" : latest) + ") in the target's location; nothing ran");
             }
+            configs.add(config);
             read.add(migrations);
         }
         for (int i = 0; i < request.targets().size(); i++) {
             UpgradeTarget t = request.targets().get(i);
-            var config = engines.config().target(t.name()).orElseThrow().withLocation(t.location());
+            TargetConfig config = configs.get(i);
             EngineFactory.Migrations migrations = read.get(i);
             try (MigrationEngine engine = engines.open(config, migrations)) {
                 if (request.operation() == UpgradeRequest.Operation.REPAIR) {

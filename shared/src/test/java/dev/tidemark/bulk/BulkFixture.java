@@ -49,7 +49,7 @@ final class BulkFixture {
         this.pg = pg;
         pgDatabase = TestServers.unique("bulk");
         pg.createDatabase(pgDatabase);
-        pg.createRoles(pgDatabase, "reader-and-loader");
+        pg.createRoles(pgDatabase, ROLE_PASSWORD);
         mongoDatabase = TestServers.unique("bulk");
         env = Map.of("AWS_ENDPOINT_URL_S3", s3server.endpoint(), "AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY",
             S3Server.SECRET_KEY, "AWS_REGION", "us-east-1", "AWS_REQUEST_CHECKSUM_CALCULATION", "when_required",
@@ -78,18 +78,25 @@ final class BulkFixture {
         secrets.putAll(Map.of(
             "pg-secret", "{\"host\":\"127.0.0.1\",\"port\":" + pg.port() + ",\"username\":\"postgres\",\"password\":\"trust\",\"dbname\":\"" + pgDatabase + "\"}",
             "pg-reader-secret", "{\"host\":\"127.0.0.1\",\"port\":" + pg.port() + ",\"username\":\"" + PostgresServer.READER
-                + "\",\"password\":\"reader-and-loader\",\"dbname\":\"" + pgDatabase + "\"}",
+                + "\",\"password\":\"" + ROLE_PASSWORD + "\",\"dbname\":\"" + pgDatabase + "\"}",
             "pg-loader-secret", "{\"host\":\"127.0.0.1\",\"port\":" + pg.port() + ",\"username\":\"" + PostgresServer.LOADER
-                + "\",\"password\":\"reader-and-loader\",\"dbname\":\"" + pgDatabase + "\"}",
+                + "\",\"password\":\"" + ROLE_PASSWORD + "\",\"dbname\":\"" + pgDatabase + "\"}",
             "mongo-secret", "{\"uri\":\"" + mongo.uri() + "/" + mongoDatabase + "\"}",
             "es-secret", "{\"url\":\"" + (es == null ? "http://127.0.0.1:1" : es.url()) + "\"}"));
         service = new BulkService(new EngineFactory(config, secrets::get, new LocationReader(() -> s3)), s3, BUCKET, TOKENS);
     }
 
+    /** The password of the reader and loader roles (the server trusts local connections, so any password works). */
+    static final String ROLE_PASSWORD = "reader-and-loader";
+
+    /** @param user a role @return a connection to this fixture's PostgreSQL database as that role */
+    java.sql.Connection connect(String user) throws java.sql.SQLException {
+        return java.sql.DriverManager.getConnection(pg.jdbcUrl(pgDatabase), user, ROLE_PASSWORD);
+    }
+
     /** Runs one statement on this fixture's PostgreSQL database as the superuser. */
     void sql(String statement) throws java.sql.SQLException {
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(pgDatabase), "postgres", "");
-             java.sql.Statement s = c.createStatement()) {
+        try (java.sql.Connection c = connect("postgres"); java.sql.Statement s = c.createStatement()) {
             s.execute(statement);
         }
     }

@@ -15,7 +15,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -35,11 +34,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ContinuationSecurityTest {
 
     private BulkFixture f;
-    private PostgresServer pg;
 
     @BeforeEach
     void setUp(PostgresServer pg, MongoServer mongo, S3Server s3) throws SQLException {
-        this.pg = pg;
         f = new BulkFixture(pg, mongo, null, s3);
         sql("CREATE TABLE items (id bigint PRIMARY KEY, pad text)");
         sql("INSERT INTO items SELECT i, md5(i::text) || md5((i * 3)::text) || md5((i * 7)::text) FROM generate_series(1, 40000) i");
@@ -53,7 +50,7 @@ class ContinuationSecurityTest {
     }
 
     private long rows(String table) throws SQLException {
-        try (Connection c = DriverManager.getConnection(pg.jdbcUrl(f.pgDatabase), "postgres", ""); Statement s = c.createStatement();
+        try (Connection c = f.connect("postgres"); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
             rs.next();
             return rs.getLong(1);

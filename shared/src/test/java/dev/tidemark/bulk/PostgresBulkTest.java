@@ -16,7 +16,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -52,7 +51,7 @@ class PostgresBulkTest {
     }
 
     private Connection connect() throws SQLException {
-        return DriverManager.getConnection(pg.jdbcUrl(f.pgDatabase), "postgres", "");
+        return f.connect("postgres");
     }
 
     private void sql(String statement) throws SQLException {

@@ -15,7 +15,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -49,11 +48,11 @@ class PostgresExportSecurityTest {
         sql("INSERT INTO items SELECT i, 'row ' || i FROM generate_series(1, 100) i");
         sql("CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), success boolean NOT NULL)");
         sql("INSERT INTO flyway_schema_history VALUES (1, '1', true)");
-        pg.createRoles(f.pgDatabase, "reader-and-loader"); // withholds the history, now that it exists, from the loader
+        pg.createRoles(f.pgDatabase, BulkFixture.ROLE_PASSWORD); // withholds the history, now that it exists, from the loader
     }
 
     private Connection connect(String user) throws SQLException {
-        return DriverManager.getConnection(pg.jdbcUrl(f.pgDatabase), user, "reader-and-loader");
+        return f.connect(user);
     }
 
     private void sql(String statement) throws SQLException {

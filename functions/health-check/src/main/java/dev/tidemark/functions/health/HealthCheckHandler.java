@@ -12,6 +12,7 @@ import dev.tidemark.health.HealthReport;
 import dev.tidemark.health.HealthStatus;
 import dev.tidemark.health.TargetHealth;
 import dev.tidemark.json.Json;
+import dev.tidemark.upgrade.EventFields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.lambda.powertools.logging.PowertoolsLogging;
@@ -51,17 +52,10 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         this.runtime = new FunctionRuntime(env);
     }
 
-    /**
-     * Runs the function; a {@link dev.tidemark.error.TidemarkException} leaves with its code and retry decision appended
-     * to its message ({@link dev.tidemark.error.TidemarkException#forCaller()}), so Lambda's error payload carries them.
-     */
+    /** Runs the function; errors leave with their code and retry decision ({@link FunctionRuntime#answer}). */
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        try {
-            handle(input, output, context);
-        } catch (dev.tidemark.error.TidemarkException e) {
-            throw e.forCaller();
-        }
+        FunctionRuntime.answer(() -> handle(input, output, context));
     }
 
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {
@@ -88,13 +82,13 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         if (!event.isObject()) {
             throw new ValidationException("event: expected an EventBridge event or {\"targets\": [names]}");
         }
-        dev.tidemark.upgrade.EventFields.unknown(event, FIELDS, "");
+        EventFields.unknown(event, FIELDS, "");
         JsonNode targets = event.get("targets");
         if (targets == null || targets.isNull()) {
             return List.of();
         }
-        if (!targets.isArray() || targets.isEmpty() || targets.size() > dev.tidemark.upgrade.EventFields.MAX_TARGETS) {
-            throw new ValidationException("targets: expected an array of 1 to " + dev.tidemark.upgrade.EventFields.MAX_TARGETS
+        if (!targets.isArray() || targets.isEmpty() || targets.size() > EventFields.MAX_TARGETS) {
+            throw new ValidationException("targets: expected an array of 1 to " + EventFields.MAX_TARGETS
                 + " target names (omit it to check every target)");
         }
         List<String> names = new ArrayList<>();
@@ -102,9 +96,9 @@ public final class HealthCheckHandler implements RequestStreamHandler {
             JsonNode n = targets.get(i);
             String field = "targets[" + i + "]";
             if (!n.isTextual()) {
-                throw new ValidationException(field + ": expected a target name (a string), got " + dev.tidemark.upgrade.EventFields.kind(n));
+                throw new ValidationException(field + ": expected a target name (a string), got " + EventFields.kind(n));
             }
-            String name = dev.tidemark.upgrade.EventFields.checked(n.asText(), field, 64, false);
+            String name = EventFields.checked(n.asText(), field, 64, false);
             if (config.target(name).isEmpty()) {
                 throw new ValidationException(field + ": unknown target; configured targets: " + String.join(", ", config.targetNames()));
             }

@@ -43,17 +43,10 @@ public final class RollbackHandler implements RequestStreamHandler {
         this.runtime = new FunctionRuntime(env);
     }
 
-    /**
-     * Runs the function; a {@link dev.tidemark.error.TidemarkException} leaves with its code and retry decision appended
-     * to its message ({@link dev.tidemark.error.TidemarkException#forCaller()}), so Lambda's error payload carries them.
-     */
+    /** Runs the function; errors leave with their code and retry decision ({@link FunctionRuntime#answer}). */
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        try {
-            handle(input, output, context);
-        } catch (dev.tidemark.error.TidemarkException e) {
-            throw e.forCaller();
-        }
+        FunctionRuntime.answer(() -> handle(input, output, context));
     }
 
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {

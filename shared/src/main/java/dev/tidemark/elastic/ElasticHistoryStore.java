@@ -158,10 +158,33 @@ public final class ElasticHistoryStore implements HistoryStore {
     }
 
     @Override
-    public void delete(int installedRank) {
-        ElasticClient.Reply reply = client.send("DELETE", "/" + INDEX + "/_doc/" + installedRank, null);
-        if (!reply.ok() && reply.status() != 404) {
-            throw reply.failure("elasticsearch target '" + target + "': cannot delete from " + INDEX);
+    public void delete(int installedRank, long epoch) {
+        String id = "/" + INDEX + "/_doc/" + installedRank;
+        // fenced like write: deleted only by compare-and-set over a record of the same or an earlier epoch
+        for (int attempt = 0; attempt < 5; attempt++) {
+            ElasticClient.Reply current = client.send("GET", id, null);
+            if (current.status() == 404) {
+                return;
+            }
+            if (!current.ok()) {
+                throw current.failure("elasticsearch target '" + target + "': cannot read " + INDEX);
+            }
+            long stored = current.body().path("_source").path("epoch").asLong(0);
+            if (stored > epoch) {
+                throw new dev.tidemark.error.LeaseLostException("elasticsearch target '" + target + "': record " + installedRank
+                    + " of the schema history belongs to a later run (epoch " + stored + ", this run's is " + epoch
+                    + "); this run lost its lease and stopped");
+            }
+            ElasticClient.Reply reply = client.send("DELETE", id + "?if_seq_no=" + current.body().path("_seq_no").asLong() + "&if_primary_term="
+                + current.body().path("_primary_term").asLong(), null);
+            if (reply.ok() || reply.status() == 404) {
+                return;
+            }
+            if (reply.status() != 409) {
+                throw reply.failure("elasticsearch target '" + target + "': cannot delete from " + INDEX);
+            }
         }
+        throw new dev.tidemark.error.LeaseLostException("elasticsearch target '" + target + "': record " + installedRank
+            + " of the schema history kept changing under this run (epoch " + epoch + "); this run stopped");
     }
 }

@@ -22,9 +22,12 @@ public interface HistoryStore {
     void write(AppliedMigration row);
 
     /**
-     * Removes a record (repair of a failed migration).
+     * Removes a record (repair of a failed migration, or a run that proved it sent nothing), unless a later lease epoch
+     * wrote it: like {@link #write}, the store refuses a stale run's delete.
      *
      * @param installedRank the record's {@code installed_rank}
+     * @param epoch the deleting run's lease epoch
+     * @throws dev.tidemark.error.LeaseLostException when the record carries a later epoch
      */
-    void delete(int installedRank);
+    void delete(int installedRank, long epoch);
 }

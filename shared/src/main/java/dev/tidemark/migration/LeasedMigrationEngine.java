@@ -41,6 +41,9 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     private final HistoryStore history;
     private final LeaseStore lock;
     private final Duration leaseLength;
+
+    /** The longest a run that failed keeps trying to leave its record while the store is unreachable: 15 s. */
+    static final Duration SETTLE_LIMIT = Duration.ofSeconds(15);
     private final Duration lockWait;
     private final String installedBy;
     private Map<String, String> placeholderValues;
@@ -279,8 +282,16 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
                              String doneType, String what) {
         long epoch = lease.epoch();
         Instant startedAt = Instant.now();
-        history.write(record(installedRank, s, runningType, startedAt, 0, false,
-            IN_PROGRESS + startedAt + "; the " + what + " did not finish (still running, crashed or timed out)").writtenIn(epoch));
+        try {
+            history.write(record(installedRank, s, runningType, startedAt, 0, false,
+                IN_PROGRESS + startedAt + "; the " + what + " did not finish (still running, crashed or timed out)").writtenIn(epoch));
+        } catch (RuntimeException e) {
+            if (transientFailure(e)) {
+                // the write may have landed before the answer was lost; no step was sent, so no record may stay
+                settle(() -> history.delete(installedRank, epoch));
+            }
+            throw e;
+        }
         long t0 = System.nanoTime();
         int[] steps = {0};
         try {
@@ -290,20 +301,27 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             });
             lease.check();
         } catch (LeaseLostException e) {
+            if (steps[0] == 0) {
+                // refused before the first step was sent: nothing ran, so no record stays (unless a later run owns it)
+                settle(() -> history.delete(installedRank, epoch));
+                throw e;
+            }
+            // every step the guard let through has ended (a failed one is caught below)
             AppliedMigration stopped = record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, "stopped after "
-                + Math.max(0, steps[0] - 1) + " step(s): " + e.getMessage()).writtenIn(epoch);
-            quietly(() -> history.write(stopped));
+                + steps[0] + " step(s): " + e.getMessage()).writtenIn(epoch);
+            settle(() -> history.write(stopped));
             throw e;
         } catch (Exception e) {
             if (steps[0] <= 1 && notSent(e)) {
                 // the store was not reached: the first step never left, nothing ran
-                quietly(() -> history.delete(installedRank));
+                settle(() -> history.delete(installedRank, epoch));
                 throw new dev.tidemark.error.ConnectionException(store.id() + " target '" + target + "': migration " + s.version() + " ("
                     + s.script() + ") did not start: the store could not be reached; nothing ran", e);
             }
             String reason = e instanceof com.mongodb.MongoException m ? dev.tidemark.mongo.MongoErrors.describe(m)
                 : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-            history.write(record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, reason).writtenIn(epoch));
+            // kept trying while the store is unreachable (a restart): the next run must find a failed record, not guess
+            settle(() -> history.write(record(installedRank, s, runningType, Instant.now(), elapsed(t0), false, reason).writtenIn(epoch)));
             throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
         }
         long took = elapsed(t0);
@@ -322,13 +340,38 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         return false;
     }
 
-    /** Runs a history write or delete when the store lets it; a refusal has already been reported. */
-    private static void quietly(Runnable historyChange) {
-        try {
-            historyChange.run();
-        } catch (RuntimeException ignored) {
-            // fenced out by a later run, or the store is unreachable: the record stays as it is
+    /**
+     * Makes a history write or delete after a failure, trying again every 200 ms while the store is unreachable, for at
+     * most the lease length (capped at {@link #SETTLE_LIMIT}): a store that restarts within it still gets the record, so
+     * the next run's answer is {@code RepairRequired} at once. A refusal by epoch (a later run owns the record) ends it:
+     * the record is that run's.
+     */
+    private void settle(Runnable historyChange) {
+        long deadline = System.nanoTime() + Math.min(leaseLength.toNanos(), SETTLE_LIMIT.toNanos());
+        while (true) {
+            try {
+                historyChange.run();
+                return;
+            } catch (LeaseLostException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (!transientFailure(e) || System.nanoTime() - deadline > 0) {
+                    return; // the record stays as it is: in progress under a lease that will run out, then claimed as failed
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
+    }
+
+    /** @return whether a history write failed for a transient reason (unreachable store, failover), by the store's own codes */
+    private static boolean transientFailure(RuntimeException e) {
+        return e instanceof dev.tidemark.error.TidemarkException t ? t.retryable()
+            : e instanceof com.mongodb.MongoException m && dev.tidemark.mongo.MongoErrors.transientError(m);
     }
 
     @Override
@@ -339,7 +382,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             List<AppliedMigration> removed = new ArrayList<>();
             for (AppliedMigration row : rows) {
                 if (!row.success()) {
-                    history.delete(row.installedRank());
+                    history.delete(row.installedRank(), lease.epoch());
                     removed.add(row);
                 }
             }

@@ -90,7 +90,12 @@ public final class MongoHistoryStore implements HistoryStore {
     }
 
     @Override
-    public void delete(int installedRank) {
-        collection.deleteOne(com.mongodb.client.model.Filters.eq("installed_rank", installedRank));
+    public void delete(int installedRank, long epoch) {
+        var gone = collection.deleteOne(Filters.and(Filters.eq("installed_rank", installedRank),
+            Filters.or(Filters.lte("epoch", epoch), Filters.exists("epoch", false))));
+        if (gone.getDeletedCount() == 0 && collection.countDocuments(Filters.eq("installed_rank", installedRank)) > 0) {
+            throw new LeaseLostException("mongodb: record " + installedRank + " of the schema history belongs to a later run (this run's epoch is "
+                + epoch + "); this run lost its lease and stopped");
+        }
     }
 }

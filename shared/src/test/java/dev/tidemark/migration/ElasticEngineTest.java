@@ -31,7 +31,7 @@ class ElasticEngineTest extends LeasedEngineContract {
         this.server = server;
         this.client = new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null));
         for (String index : List.of("tidemark_schema_history", "tidemark_lock", "partial", "thing_1", "thing_2", "thing_3", "thing_4", "thing_5",
-            "ledger")) {
+            dev.tidemark.testing.Ledger.ELASTIC_INDICES)) {
             client.send("DELETE", "/" + index + "?ignore_unavailable=true", null);
         }
     }

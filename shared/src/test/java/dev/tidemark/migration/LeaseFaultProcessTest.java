@@ -65,7 +65,7 @@ class LeaseFaultProcessTest {
     private void reset() {
         if (store == Store.ELASTICSEARCH) {
             try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null))) {
-                for (String index : List.of("tidemark_schema_history", "tidemark_lock", "ledger")) {
+                for (String index : List.of("tidemark_schema_history", "tidemark_lock", Ledger.ELASTIC_INDICES)) {
                     client.send("DELETE", "/" + index + "?ignore_unavailable=true", null);
                 }
             }

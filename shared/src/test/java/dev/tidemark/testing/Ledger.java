@@ -22,7 +22,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * An append-only ledger for lease fault tests: migration {@code m} has {@code steps} steps, each a separate command
  * (MongoDB), request (Elasticsearch) or statement (PostgreSQL, with a 10 ms pause after it) that appends
- * {@code {m, step}} to the collection or index {@code ledger} or the table {@code faults.ledger} (outside Flyway's schema), so every execution of every step is counted.
+ * {@code {m, step}} to the collection {@code ledger}, the index {@code ledger-<m>} (Elasticsearch: one per migration, so an
+ * undo can drop it; the test node has no {@code _delete_by_query}) or the table {@code faults.ledger} (outside Flyway's
+ * schema), so every execution of every step is counted. A step that runs after its migration was undone lands again and
+ * is counted too.
  */
 public final class Ledger {
 
@@ -45,7 +48,7 @@ public final class Ledger {
                 out.append(k == 1 ? "" : ",\n").append("{\"insert\": \"ledger\", \"documents\": [{\"m\": ").append(version).append(", \"step\": ")
                     .append(k).append("}]}");
             } else {
-                out.append("POST /ledger/_doc\n{\"m\": ").append(version).append(", \"step\": ").append(k).append("}\n\n");
+                out.append("POST /ledger-").append(version).append("/_doc\n{\"m\": ").append(version).append(", \"step\": ").append(k).append("}\n\n");
             }
         }
         return out.append(store == Store.MONGODB ? "]" : "").toString();
@@ -62,6 +65,26 @@ public final class Ledger {
         for (int v = 1; v <= count; v++) {
             String content = steps(store, v, steps);
             out.add(new MigrationScript(MigrationVersion.parse(Integer.toString(v)), "ledger " + v, "V" + v + "__ledger_" + v + "."
+                + store.extension(), content, Checksums.of(content)));
+        }
+        return out;
+    }
+
+    /** Every Elasticsearch ledger index a test may create ({@code ledger-1} to {@code ledger-20}), comma-separated, to delete by name. */
+    public static final String ELASTIC_INDICES = java.util.stream.IntStream.rangeClosed(1, 20).mapToObj(m -> "ledger-" + m)
+        .collect(Collectors.joining(","));
+
+    /**
+     * @param store MongoDB or Elasticsearch
+     * @param count how many migrations
+     * @return undo migrations {@code U1} to {@code U<count>}, each removing every entry of its migration
+     */
+    public static List<MigrationScript> undoScripts(Store store, int count) {
+        List<MigrationScript> out = new ArrayList<>();
+        for (int v = 1; v <= count; v++) {
+            String content = store == Store.MONGODB ? "[{\"delete\": \"ledger\", \"deletes\": [{\"q\": {\"m\": " + v + "}, \"limit\": 0}]}]"
+                : "DELETE /ledger-" + v + "\n";
+            out.add(new MigrationScript(MigrationVersion.parse(Integer.toString(v)), "ledger " + v, "U" + v + "__ledger_" + v + "."
                 + store.extension(), content, Checksums.of(content)));
         }
         return out;
@@ -92,8 +115,8 @@ public final class Ledger {
             }
         } else {
             try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null))) {
-                client.send("POST", "/ledger/_refresh?ignore_unavailable=true", null);
-                for (JsonNode hit : client.send("GET", "/ledger/_search?size=10000", null).body().path("hits").path("hits")) {
+                client.send("POST", "/ledger-*/_refresh", null);
+                for (JsonNode hit : client.send("GET", "/ledger-*/_search?size=10000", null).body().path("hits").path("hits")) {
                     out.add(hit.path("_source").path("m").asInt() + ":" + hit.path("_source").path("step").asInt());
                 }
             }

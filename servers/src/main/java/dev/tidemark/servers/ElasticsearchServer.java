@@ -35,6 +35,16 @@ public final class ElasticsearchServer implements AutoCloseable {
      * @return the started node
      */
     public static ElasticsearchServer start(Path home) {
+        return start(home, 0);
+    }
+
+    /**
+     * @param home directory for the node's data, logs and config (created if missing)
+     * @param httpPort the HTTP port on 127.0.0.1; 0 for a free one (a node started again on the same home and port is a
+     *                 restart)
+     * @return the started node
+     */
+    public static ElasticsearchServer start(Path home, int httpPort) {
         try {
             Files.createDirectories(home.resolve("config"));
             configureLogging();
@@ -46,7 +56,7 @@ public final class ElasticsearchServer implements AutoCloseable {
                 .put("node.name", "tidemark-local-node")
                 .put("discovery.type", "single-node")
                 .put("network.host", "127.0.0.1")
-                .put("http.port", "0")
+                .put("http.port", Integer.toString(httpPort))
                 .put("transport.port", "0")
                 .put("cluster.routing.allocation.disk.threshold_enabled", false)
                 .put("indices.id_field_data.enabled", true)

@@ -17,10 +17,10 @@ public final class MongoServer implements AutoCloseable {
     private final H2Backend h2;
     private final String uri;
 
-    private MongoServer(de.bwaldvogel.mongo.MongoServer server, H2Backend h2) {
+    private MongoServer(de.bwaldvogel.mongo.MongoServer server, H2Backend h2, int port) {
         this.server = server;
         this.h2 = h2;
-        server.bind("127.0.0.1", 0);
+        server.bind("127.0.0.1", port);
         this.uri = "mongodb://127.0.0.1:" + server.getLocalAddress().getPort();
     }
 
@@ -29,8 +29,17 @@ public final class MongoServer implements AutoCloseable {
      * @return the running server
      */
     public static MongoServer start(Path storeFile) {
+        return start(storeFile, 0);
+    }
+
+    /**
+     * @param storeFile an H2 MVStore file that keeps the data between runs; {@code null} keeps it in memory
+     * @param port the port on 127.0.0.1; 0 for a free one (a server started again on the same file and port is a restart)
+     * @return the running server
+     */
+    public static MongoServer start(Path storeFile, int port) {
         if (storeFile == null) {
-            return new MongoServer(new de.bwaldvogel.mongo.MongoServer(new MemoryBackend()), null);
+            return new MongoServer(new de.bwaldvogel.mongo.MongoServer(new MemoryBackend()), null, port);
         }
         try {
             Files.createDirectories(storeFile.toAbsolutePath().getParent());
@@ -38,7 +47,7 @@ public final class MongoServer implements AutoCloseable {
             throw new IllegalStateException("cannot create " + storeFile.getParent(), e);
         }
         H2Backend backend = new H2Backend(storeFile.toString());
-        return new MongoServer(new de.bwaldvogel.mongo.MongoServer(backend), backend);
+        return new MongoServer(new de.bwaldvogel.mongo.MongoServer(backend), backend, port);
     }
 
     /** @return a connection string without database, e.g. {@code mongodb://127.0.0.1:40001} */

@@ -26,10 +26,23 @@ public final class PostgresServer implements AutoCloseable {
      * @return the running server
      */
     public static PostgresServer start(Path dataDirectory) {
+        return start(dataDirectory, 0);
+    }
+
+    /**
+     * @param dataDirectory where the cluster lives; {@code null} for a throw-away cluster
+     * @param port the port on 127.0.0.1; 0 for a free one (a server started again on the same directory and port is a
+     *             restart)
+     * @return the running server
+     */
+    public static PostgresServer start(Path dataDirectory, int port) {
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("max_connections", "200");
+            if (port != 0) {
+                builder.setPort(port);
+            }
             if (dataDirectory != null) {
                 Files.createDirectories(dataDirectory);
                 builder.setDataDirectory(dataDirectory).setCleanDataDirectory(false);

@@ -325,15 +325,17 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
             throw new MigrationFailedException(store.id(), target, s.version().toString(), s.script(), reason, e);
         }
         long took = elapsed(t0);
-        history.write(record(installedRank, s, doneType, Instant.now(), took, true, null).writtenIn(epoch));
+        // every step ran: a store that blinks now must not turn a complete migration into a failed record
+        retryTransient(() -> history.write(record(installedRank, s, doneType, Instant.now(), took, true, null).writtenIn(epoch)));
         return took;
     }
 
     /** @return whether the error proves the request never reached the store (no connection could be opened) */
     private static boolean notSent(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
+            // server selection or a pool wait that timed out never sent the command; an operation timeout (CSOT) may have
             if (t instanceof java.net.ConnectException || t instanceof com.mongodb.MongoSocketOpenException
-                || t instanceof com.mongodb.MongoTimeoutException) {
+                || t instanceof com.mongodb.MongoTimeoutException && !(t instanceof com.mongodb.MongoOperationTimeoutException)) {
                 return true;
             }
         }
@@ -341,28 +343,40 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     }
 
     /**
-     * Makes a history write or delete after a failure, trying again every 200 ms while the store is unreachable, for at
-     * most the lease length (capped at {@link #SETTLE_LIMIT}): a store that restarts within it still gets the record, so
-     * the next run's answer is {@code RepairRequired} at once. A refusal by epoch (a later run owns the record) ends it:
-     * the record is that run's.
+     * Makes a history write or delete after a failure, as {@link #retryTransient} does, and gives up quietly: a store that
+     * restarts within the lease still gets the record, so the next run's answer is {@code RepairRequired} at once. A
+     * refusal by epoch (a later run owns the record) ends it: the record is that run's.
      */
     private void settle(Runnable historyChange) {
+        try {
+            retryTransient(historyChange);
+        } catch (RuntimeException e) {
+            // fenced out (the record is a later run's), or still unreachable: the record stays as it is, in progress under
+            // a lease that runs out, and the next run claims it as failed
+        }
+    }
+
+    /**
+     * Runs a history write or delete, trying again every 200 ms after a transient failure for at most the lease length
+     * (capped at {@link #SETTLE_LIMIT}); the write is idempotent (same rank, fenced by epoch).
+     *
+     * @throws RuntimeException the last failure when it did not succeed in time, or at once when it is not transient
+     */
+    private void retryTransient(Runnable historyChange) {
         long deadline = System.nanoTime() + Math.min(leaseLength.toNanos(), SETTLE_LIMIT.toNanos());
         while (true) {
             try {
                 historyChange.run();
                 return;
-            } catch (LeaseLostException e) {
-                return;
             } catch (RuntimeException e) {
-                if (!transientFailure(e) || System.nanoTime() - deadline > 0) {
-                    return; // the record stays as it is: in progress under a lease that will run out, then claimed as failed
+                if (!transientFailure(e) || e instanceof LeaseLostException || System.nanoTime() - deadline > 0) {
+                    throw e;
                 }
                 try {
                     Thread.sleep(200);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
-                    return;
+                    throw e;
                 }
             }
         }

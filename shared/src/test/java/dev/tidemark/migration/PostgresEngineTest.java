@@ -151,6 +151,74 @@ class PostgresEngineTest extends MigrationEngineContract {
         }
     }
 
+    /**
+     * The network freeze of the lease fault tests, on PostgreSQL: a holder cut off (every byte held) inside a migration
+     * keeps Flyway's advisory lock while its session lives, so a competing run waits and gets the retryable
+     * {@code LockContention}, never a takeover; cut off between two migrations (Flyway locks per migration), the other
+     * run applies the rest. When the network returns the holder finishes; every migration is applied by exactly one run,
+     * each step once.
+     */
+    @org.junit.jupiter.api.RepeatedTest(2)
+    void aHolderCutOffKeepsFlywaysLockSoOthersWaitRetryablyAndItFinishesWhenTheNetworkReturns() throws Exception {
+        int count = 8;
+        int steps = 12;
+        try (var c = java.sql.DriverManager.getConnection(server.jdbcUrl(database), "postgres", "x")) {
+            c.createStatement().execute("CREATE SCHEMA faults; CREATE TABLE faults.ledger (m int NOT NULL, step int NOT NULL)");
+        }
+        List<MigrationScript> scripts = dev.tidemark.testing.Ledger.scripts(Store.POSTGRES, count, steps);
+        int freezeAt = 1 + new java.util.Random().nextInt(count * steps / 2);
+        Object holder;
+        Object other;
+        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", server.port())) {
+            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (MigrationEngine e = new PostgresEngine("app-db", new ConnectionSecrets.Postgres("127.0.0.1", proxy.port(), database, "postgres",
+                    "unused-password"), scripts, 30)) {
+                    return (Object) e.migrate(TargetVersion.LATEST, false);
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (ledger().size() < freezeAt && !run.isDone() && System.nanoTime() < deadline) {
+                Thread.sleep(2);
+            }
+            proxy.freeze();
+            try (MigrationEngine e = new PostgresEngine("app-db", connection(), scripts, 2)) {
+                other = e.migrate(TargetVersion.LATEST, false);
+            } catch (RuntimeException e) {
+                other = e;
+            }
+            proxy.thaw();
+            holder = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        List<String> ledger = ledger();
+        System.out.printf("lease fault trial (postgres, network freeze): cut off after %d of %d steps; holder: %s; other run: %s; steps run: %d%n",
+            freezeAt, count * steps, describe(holder), describe(other), ledger.size());
+        assertThat(holder).as("the holder finishes when the network returns").isInstanceOf(MigrateResult.class);
+        int applied = ((MigrateResult) holder).migrations().size();
+        if (other instanceof MigrateResult m) {
+            // cut off between two migrations (Flyway takes its lock per migration): the other run applied the rest
+            applied += m.migrations().size();
+        } else {
+            assertThat(other).as("cut off inside a migration: the live session keeps the lock, the other run waits, retryably")
+                .isInstanceOf(dev.tidemark.error.LockContentionException.class);
+            assertThat(((dev.tidemark.error.TidemarkException) other).retryable()).isTrue();
+        }
+        assertThat(applied).as("every migration applied by exactly one of the two runs").isEqualTo(count);
+        assertThat(ledger).hasSize(count * steps);
+        try (MigrationEngine e = engine(scripts)) {
+            dev.tidemark.testing.Ledger.assertConsistent(ledger, e.info().applied(), steps, "postgres network freeze");
+        }
+    }
+
+    private static String describe(Object o) {
+        return o instanceof MigrateResult m ? m.status() + " (" + m.migrations().size() + " migrations)" : o.getClass().getSimpleName();
+    }
+
+    private List<String> ledger() {
+        return dev.tidemark.testing.Ledger.read(Store.POSTGRES, "127.0.0.1:" + server.port(), database);
+    }
+
     @Test
     void aConnectionLostMidMigrationIsRetryableRecordsNothingAndTheRerunAppliesIt() throws Exception {
         List<MigrationScript> scripts = List.of(script(1, createThing(1)), script(2, "SELECT pg_sleep(3);\n" + createThing(2)));

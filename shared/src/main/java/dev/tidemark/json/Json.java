@@ -59,22 +59,36 @@ public final class Json {
      * @throws IOException when the stream cannot be read
      */
     public static JsonNode readEvent(InputStream input) throws IOException {
+        return readStrict(input, "event");
+    }
+
+    /**
+     * Reads a JSON document from input someone else wrote (an event, an erasure plan) with the limits of
+     * {@link #readEvent}.
+     *
+     * @param input the document
+     * @param what the name used in error messages ({@code event}, {@code erasure.json})
+     * @return the document as a JSON tree
+     * @throws ValidationException naming {@code what} when it is not one valid JSON value within the limits
+     * @throws IOException when the stream cannot be read
+     */
+    public static JsonNode readStrict(InputStream input, String what) throws IOException {
         try {
             return EVENTS.readTree(input);
         } catch (StreamConstraintsException e) {
-            throw new ValidationException("event: exceeds the limits for events (nesting depth " + MAX_EVENT_DEPTH + ", strings of "
+            throw new ValidationException(what + ": exceeds the limits for events (nesting depth " + MAX_EVENT_DEPTH + ", strings of "
                 + MAX_EVENT_STRING + " characters, keys of 1024, numbers of 64 digits, 4 MiB in all)");
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            String what;
+            String problem;
             if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException) {
-                what = "content after the JSON value";
+                problem = "content after the JSON value";
             } else if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field")) {
-                what = "a key given twice in one object";
+                problem = "a key given twice in one object";
             } else {
-                what = "malformed JSON";
+                problem = "malformed JSON";
             }
-            throw new ValidationException("event: not one valid JSON value" + where + ": " + what);
+            throw new ValidationException(what + ": not one valid JSON value" + where + ": " + problem);
         }
     }
 }

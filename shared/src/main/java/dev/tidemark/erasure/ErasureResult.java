@@ -1,0 +1,30 @@
+package dev.tidemark.erasure;
+
+import dev.tidemark.migration.Store;
+
+import java.util.List;
+
+/**
+ * What one target's part of an erasure request did, verified: per table, collection or index, the counts only (no ids,
+ * no row contents).
+ *
+ * @param store the store
+ * @param target the target's name
+ * @param dryRun whether nothing was changed (counts of what would be erased)
+ * @param items per plan item, in plan order
+ * @param durationMs the whole part, in milliseconds
+ */
+public record ErasureResult(Store store, String target, boolean dryRun, List<Item> items, long durationMs) {
+
+    /**
+     * @param name the table ({@code schema.table}), collection or index
+     * @param action {@code delete} or {@code anonymise}
+     * @param matched how many rows, documents or entries held the subject before
+     * @param erased how many were deleted
+     * @param anonymised how many were anonymised
+     * @param remaining how many still hold the subject after (verified by counting; 0 on success)
+     * @param durationMs the item's time, in milliseconds
+     */
+    public record Item(String name, String action, long matched, long erased, long anonymised, long remaining, long durationMs) {
+    }
+}

@@ -1,0 +1,157 @@
+package dev.tidemark.erasure;
+
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Updates;
+import dev.tidemark.error.ConnectionException;
+import dev.tidemark.error.StoreException;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.migration.Store;
+import dev.tidemark.mongo.MongoErrors;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Erases one data subject from a MongoDB target per its {@link ErasurePlan}: every collection must exist (and be neither
+ * a system nor a Tidemark collection) before anything runs; then per item, in plan order, the subject's documents are
+ * deleted or anonymised ({@code $set}, {@code $unset}) in batches of {@code batchSize} {@code _id}s, and what remains is
+ * counted. The subject id is matched with {@code $eq} as a typed value (a number for {@code integer} ids), so no
+ * operator can come in through it. Without transactions each batch stands on its own: a repeated request finishes the
+ * work and erases nothing twice.
+ */
+public final class MongoEraser {
+
+    private static final Set<String> TIDEMARK = Set.of("tidemark_schema_history", "tidemark_lock");
+
+    private final String target;
+    private final ErasurePlan plan;
+    private final byte[] pseudonymKey;
+    private final int batchSize;
+
+    /**
+     * @param target the target's name, for messages
+     * @param plan the target's plan ({@link Store#MONGODB})
+     * @param pseudonymKey the key of {@link SubjectId#pseudonym}
+     * @param batchSize documents per command (1 to 100,000)
+     */
+    public MongoEraser(String target, ErasurePlan plan, byte[] pseudonymKey, int batchSize) {
+        if (plan.store() != Store.MONGODB) {
+            throw new IllegalArgumentException("a MongoDB plan is needed");
+        }
+        if (batchSize < 1 || batchSize > 100_000) {
+            throw new IllegalArgumentException("batchSize must be 1 to 100,000");
+        }
+        this.target = target;
+        this.plan = plan;
+        this.pseudonymKey = pseudonymKey.clone();
+        this.batchSize = batchSize;
+    }
+
+    /**
+     * @param database the target's database, as the eraser role
+     * @param subject the data subject
+     * @param dryRun count what would be erased and change nothing
+     * @return per item: matched, erased, anonymised, remaining (0 after an erasure; on a dry run, what an erasure would act
+     *         on), duration
+     * @throws ValidationException naming the plan field when a collection is missing or internal; nothing ran
+     * @throws ConnectionException for a transient failure (by the driver's labels and codes): retry; batches already done
+     *                             stay done and are not done twice
+     * @throws StoreException for any other failure, or when a verification found documents left
+     */
+    public ErasureResult erase(MongoDatabase database, SubjectId subject, boolean dryRun) {
+        if (subject.type() != plan.idType()) {
+            throw new ValidationException("subject.id: the plan's id type is " + plan.idType().id());
+        }
+        long start = System.nanoTime();
+        String current = "the collection list";
+        try {
+            Set<String> collections = database.listCollectionNames().into(new HashSet<>());
+            for (ErasurePlan.Item item : plan.items()) {
+                String f = ErasurePlan.FILE + ": " + item.field() + ".collection";
+                if (item.name().startsWith("system.") || TIDEMARK.contains(item.name())) {
+                    throw new ValidationException(f + ": '" + item.name() + "' is a system or Tidemark collection, never erased from");
+                }
+                if (!collections.contains(item.name())) {
+                    throw new ValidationException(f + ": no collection '" + item.name() + "' in the target's database");
+                }
+            }
+            String pseudonym = subject.pseudonym(pseudonymKey, plan.subject());
+            List<ErasureResult.Item> out = new ArrayList<>();
+            for (ErasurePlan.Item item : plan.items()) {
+                current = item.name();
+                out.add(run(database.getCollection(item.name()), item, subject, pseudonym, dryRun));
+            }
+            if (!dryRun) {
+                for (ErasureResult.Item i : out) {
+                    if (i.remaining() != 0) {
+                        throw new StoreException("mongodb target '" + target + "': erasure verification found " + i.remaining()
+                            + " document(s) of the subject left in " + i.name(), null);
+                    }
+                }
+            }
+            return new ErasureResult(Store.MONGODB, target, dryRun, List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
+        } catch (MongoException e) {
+            String what = "mongodb target '" + target + "': erasure in " + current + " failed: " + MongoErrors.describe(e);
+            throw MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);
+        }
+    }
+
+    private ErasureResult.Item run(MongoCollection<Document> c, ErasurePlan.Item item, SubjectId subject, String pseudonym, boolean dryRun) {
+        long t0 = System.nanoTime();
+        Bson match = Filters.eq(item.match(), subject.typed());
+        long matched = c.countDocuments(match);
+        long erased = 0;
+        long anonymised = 0;
+        Bson pending = match;
+        if (item.action() == ErasurePlan.Action.ANONYMISE) {
+            List<Bson> changes = new ArrayList<>();
+            List<Bson> notYet = new ArrayList<>();
+            for (Map.Entry<String, ErasurePlan.Replacement> e : item.set().entrySet()) {
+                Object v = switch (e.getValue().kind()) {
+                    case NULL -> null;
+                    case VALUE -> e.getValue().value();
+                    case PSEUDONYM -> pseudonym;
+                };
+                changes.add(Updates.set(e.getKey(), v));
+                notYet.add(Filters.ne(e.getKey(), v));
+            }
+            for (String field : item.unset()) {
+                changes.add(Updates.unset(field));
+                notYet.add(Filters.exists(field, true));
+            }
+            pending = Filters.and(match, Filters.or(notYet));
+            if (!dryRun) {
+                Bson update = Updates.combine(changes);
+                List<Object> ids;
+                while (!(ids = ids(c, pending)).isEmpty()) {
+                    anonymised += c.updateMany(Filters.and(Filters.in("_id", ids), pending), update).getModifiedCount();
+                }
+            }
+        } else if (!dryRun) {
+            List<Object> ids;
+            while (!(ids = ids(c, match)).isEmpty()) {
+                erased += c.deleteMany(Filters.and(Filters.in("_id", ids), match)).getDeletedCount();
+            }
+        }
+        long remaining = c.countDocuments(pending);
+        return new ErasureResult.Item(item.name(), item.action() == ErasurePlan.Action.DELETE ? "delete" : "anonymise", matched, erased,
+            anonymised, remaining, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private List<Object> ids(MongoCollection<Document> c, Bson filter) {
+        List<Object> ids = new ArrayList<>();
+        for (Document d : c.find(filter).projection(Projections.include("_id")).limit(batchSize)) {
+            ids.add(d.get("_id"));
+        }
+        return ids;
+    }
+}

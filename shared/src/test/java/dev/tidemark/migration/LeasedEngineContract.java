@@ -315,4 +315,46 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
             assertThat(info.currentVersion()).isEqualTo(rolledBack.versionAfter());
         }
     }
+
+    /**
+     * The other documented recovery raced against a paused holder: while the holder is cut off past its lease, a repair
+     * takes the lease, claims the holder's unfinished record and removes it. When the holder's bytes arrive it stops at its
+     * next lease check; what it ran is recorded (its late "stopped" record comes back, since its steps did run), never as
+     * done, and no step runs twice.
+     */
+    @org.junit.jupiter.api.RepeatedTest(2)
+    void aRepairWhileTheHolderIsCutOffNeverLetsTheResumedHolderRecordTheStepAsDone() throws Exception {
+        int count = 6;
+        int steps = 12;
+        List<MigrationScript> scripts = dev.tidemark.testing.Ledger.scripts(store(), count, steps);
+        Duration lease = Duration.ofMillis(1500);
+        Object holder;
+        RepairResult repaired;
+        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", serverPort())) {
+            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (MigrationEngine a = engineThrough(proxy.port(), scripts, lease)) {
+                    return (Object) a.migrate(TargetVersion.LATEST, false);
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            int cutAt = steps + 3 + new java.util.Random().nextInt(steps * 2);
+            while (ledger().size() < cutAt && !run.isDone()) {
+                Thread.sleep(2);
+            }
+            proxy.freeze();
+            Thread.sleep(lease.toMillis() + 800);
+            try (MigrationEngine b = engine(scripts, lease, Duration.ofSeconds(10))) {
+                repaired = b.repair(false);
+            }
+            proxy.thaw();
+            holder = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        List<AppliedMigration> history = historyStore().read();
+        System.out.printf("lease fault trial (%s, repair while cut off): holder: %s; repair removed: %s; history: %s%n", store().id(),
+            outcome(holder), repaired.removedFailed().stream().map(r -> r.version().toString()).toList(),
+            history.stream().map(r -> r.version() + "/" + r.success()).toList());
+        assertThat(holder).as("the resumed holder stops").isInstanceOf(dev.tidemark.error.LeaseLostException.class);
+        dev.tidemark.testing.Ledger.assertConsistent(ledger(), history, steps, "repair while cut off");
+    }
 }

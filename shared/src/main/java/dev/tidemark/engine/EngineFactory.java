@@ -61,6 +61,17 @@ public final class EngineFactory {
 
     /**
      * @param target a configured target
+     * @param name a JSON file's name in the target's location, e.g. {@code erasure.json}
+     * @return its content, or empty when the location holds no such file
+     * @throws dev.tidemark.error.LocationException when the location cannot be read
+     */
+    public java.util.Optional<String> jsonFile(TargetConfig target, String name) {
+        return locations.read(Location.parse(target.location()), "json").stream().filter(f -> f.name().equals(name))
+            .map(dev.tidemark.location.ScriptFile::content).findFirst();
+    }
+
+    /**
+     * @param target a configured target
      * @return an open engine; the caller closes it
      */
     public MigrationEngine open(TargetConfig target) {

@@ -102,6 +102,11 @@ public record ErasurePlan(Store store, String subject, SubjectId.IdType idType, 
                        Map<String, Replacement> set, List<String> unset) {
     }
 
+    /** @return whether an item replaces a value with the subject's pseudonym (the pseudonym key is then needed) */
+    public boolean pseudonymises() {
+        return items.stream().anyMatch(i -> i.set().values().stream().anyMatch(r -> r.kind() == Kind.PSEUDONYM));
+    }
+
     /**
      * Reads a plan, strictly: unknown fields, a missing name, an action without replacements (or with them on delete), a
      * list for another store, or names that cannot be identifiers are refused.

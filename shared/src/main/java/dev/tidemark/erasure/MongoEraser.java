@@ -84,7 +84,7 @@ public final class MongoEraser {
                     throw new ValidationException(f + ": no collection '" + item.name() + "' in the target's database");
                 }
             }
-            String pseudonym = subject.pseudonym(pseudonymKey, plan.subject());
+            String pseudonym = plan.pseudonymises() ? subject.pseudonym(pseudonymKey, plan.subject()) : null;
             List<ErasureResult.Item> out = new ArrayList<>();
             for (ErasurePlan.Item item : plan.items()) {
                 current = item.name();

@@ -93,7 +93,7 @@ public final class PostgresEraser {
                 for (ErasurePlan.Item item : plan.items()) {
                     resolved.add(resolve(connection, item));
                 }
-                String pseudonym = subject.pseudonym(pseudonymKey, plan.subject());
+                String pseudonym = plan.pseudonymises() ? subject.pseudonym(pseudonymKey, plan.subject()) : null;
                 List<ErasureResult.Item> out = new ArrayList<>();
                 for (Resolved r : resolved) {
                     current = r.shown();

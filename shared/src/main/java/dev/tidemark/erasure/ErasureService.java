@@ -1,0 +1,116 @@
+package dev.tidemark.erasure;
+
+import dev.tidemark.config.TargetConfig;
+import dev.tidemark.elastic.ElasticClient;
+import dev.tidemark.engine.EngineFactory;
+import dev.tidemark.error.ConnectionException;
+import dev.tidemark.error.StoreException;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.postgres.SqlStates;
+import dev.tidemark.secrets.ConnectionSecrets;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * One target's part of an erasure request: reads the target's {@value ErasurePlan#FILE} from its location, checks the
+ * subject id against the plan, connects with the target's secret (in a deployment, the eraser role's) and runs the
+ * store's eraser.
+ */
+public final class ErasureService {
+
+    private final EngineFactory engines;
+    private final Supplier<byte[]> pseudonymKey;
+    private final int batchSize;
+    private final Duration statementTimeout;
+
+    /**
+     * @param engines configuration, secrets and locations
+     * @param pseudonymKey the key of {@link SubjectId#pseudonym} (read when a plan pseudonymises)
+     * @param batchSize rows, documents or entries per statement, command or request (1 to 10,000)
+     * @param statementTimeout the longest one PostgreSQL statement may run
+     */
+    public ErasureService(EngineFactory engines, Supplier<byte[]> pseudonymKey, int batchSize, Duration statementTimeout) {
+        this.engines = engines;
+        this.pseudonymKey = pseudonymKey;
+        this.batchSize = batchSize;
+        this.statementTimeout = statementTimeout;
+    }
+
+    /**
+     * @param target a configured target
+     * @return its erasure plan
+     * @throws ValidationException when the location holds no {@value ErasurePlan#FILE} or the plan is malformed
+     */
+    public ErasurePlan plan(TargetConfig target) {
+        String json = engines.jsonFile(target, ErasurePlan.FILE).orElseThrow(() -> new ValidationException("targets: target '" + target.name()
+            + "' has no " + ErasurePlan.FILE + " in its migration location"));
+        try {
+            return ErasurePlan.parse(target.store(), json);
+        } catch (ValidationException e) {
+            throw new ValidationException("target '" + target.name() + "': " + e.getMessage());
+        }
+    }
+
+    /**
+     * Erases (or, on a dry run, counts) one data subject on one target.
+     *
+     * @param target a configured target
+     * @param subjectId the request's subject id, unchecked
+     * @param dryRun count and change nothing
+     * @return the verified counts
+     * @throws ValidationException naming {@code subject.id} or the plan field; nothing changed
+     * @throws ConnectionException when the store cannot be reached (retry)
+     * @throws StoreException when the store refused the work or the verification found data left
+     */
+    public ErasureResult erase(TargetConfig target, String subjectId, boolean dryRun) {
+        ErasurePlan plan = plan(target);
+        SubjectId subject = SubjectId.parse(subjectId, plan.idType(), "subject.id");
+        String secret = engines.secret(target);
+        return switch (target.store()) {
+            case POSTGRES -> {
+                ConnectionSecrets.Postgres p = ConnectionSecrets.postgres(target.secretId(), secret, target.database());
+                try (Connection c = connect(target, p)) {
+                    yield new PostgresEraser(target.name(), plan, key(plan), batchSize, statementTimeout).erase(c, subject, dryRun);
+                } catch (SQLException e) {
+                    throw new ConnectionException("postgres target '" + target.name() + "': closing the connection failed (SQL state "
+                        + e.getSQLState() + ")", e);
+                }
+            }
+            case MONGODB -> {
+                ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
+                try (var client = EngineFactory.mongoClient(m, Duration.ofSeconds(60))) {
+                    yield new MongoEraser(target.name(), plan, key(plan), batchSize).erase(client.getDatabase(m.database()), subject, dryRun);
+                }
+            }
+            case ELASTICSEARCH -> {
+                try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), Duration.ofSeconds(60))) {
+                    yield new ElasticEraser(target.name(), plan, batchSize).erase(client, subject, dryRun);
+                }
+            }
+        };
+    }
+
+    private byte[] key(ErasurePlan plan) {
+        return plan.pseudonymises() ? pseudonymKey.get() : new byte[0];
+    }
+
+    private static Connection connect(TargetConfig target, ConnectionSecrets.Postgres p) {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", p.username());
+        props.setProperty("password", p.password());
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("logServerErrorDetail", "false");
+        props.setProperty("ApplicationName", "tidemark-erasure");
+        try {
+            return DriverManager.getConnection(p.jdbcUrl(), props);
+        } catch (SQLException e) {
+            String what = "postgres target '" + target.name() + "': cannot connect (" + SqlStates.describe(e) + ")";
+            throw SqlStates.transientState(e.getSQLState()) || e.getSQLState() == null ? new ConnectionException(what, e)
+                : new StoreException(what, e);
+        }
+    }
+}

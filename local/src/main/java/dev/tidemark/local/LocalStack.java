@@ -62,6 +62,9 @@ public final class LocalStack implements AutoCloseable {
     static final String READER = "reader";
     /** The role of bulk-import: writes the application's rows only. */
     static final String LOADER = "loader";
+    /** The role of erasure: reads, updates and deletes the application's rows only. */
+    static final String ERASER = "eraser";
+    private String erasureKeyArn;
     private final String postgresPassword;
 
     private LocalStack() {
@@ -153,10 +156,11 @@ public final class LocalStack implements AutoCloseable {
 
     private void createSecrets() {
         try (SecretsManagerClient sm = new AwsClients(awsEnvironment()).secretsManager()) {
-            for (String role : List.of(MIGRATOR, READER, LOADER)) {
+            for (String role : List.of(MIGRATOR, READER, LOADER, ERASER)) {
                 String user = switch (role) {
                     case READER -> PostgresServer.READER;
                     case LOADER -> PostgresServer.LOADER;
+                    case ERASER -> PostgresServer.ERASER;
                     default -> "postgres";
                 };
                 put(sm, role, POSTGRES_TARGET, "{\"engine\":\"postgres\",\"host\":\"127.0.0.1\",\"port\":" + postgres.port()
@@ -169,6 +173,10 @@ public final class LocalStack implements AutoCloseable {
             new SecureRandom().nextBytes(key);
             continuationKeyArn = sm.createSecret(b -> b.name("tidemark/local/continuation-key")
                 .secretString(Base64.getUrlEncoder().withoutPadding().encodeToString(key))).arn();
+            byte[] pseudonymKey = new byte[32];
+            new SecureRandom().nextBytes(pseudonymKey);
+            erasureKeyArn = sm.createSecret(b -> b.name("tidemark/local/erasure-key")
+                .secretString(Base64.getUrlEncoder().withoutPadding().encodeToString(pseudonymKey))).arn();
         }
     }
 
@@ -246,7 +254,7 @@ public final class LocalStack implements AutoCloseable {
 
     /**
      * The environment of one function, as template.yaml gives it: the bulk functions' targets carry the reader's
-     * (bulk-export) or the loader's (bulk-import) secrets, the others the migrator's.
+     * (bulk-export) or the loader's (bulk-import) secrets, the erasure function's the eraser's, the others the migrator's.
      *
      * @param logicalId the function's logical id in template.yaml
      * @return environment variables
@@ -255,12 +263,14 @@ public final class LocalStack implements AutoCloseable {
         String role = switch (logicalId) {
             case "BulkExportFunction" -> READER;
             case "BulkImportFunction" -> LOADER;
+            case "ErasureFunction" -> ERASER;
             default -> MIGRATOR;
         };
         Map<String, String> env = awsEnvironment();
         env.put("TIDEMARK_TARGETS", "[" + String.join(",", target(role, POSTGRES_TARGET, "postgres"), target(role, MONGO_TARGET, "mongodb"),
             target(role, ELASTIC_TARGET, "elasticsearch")) + "]");
         env.put("TIDEMARK_CONTINUATION_KEY_SECRET_ID", continuationKeyArn);
+        env.put("TIDEMARK_ERASURE_KEY_SECRET_ID", erasureKeyArn);
         env.put("TIDEMARK_LOCK_WAIT_SECONDS", "30");
         env.put("TIDEMARK_LEASE_SECONDS", "60");
         env.put("TIDEMARK_BULK_BUCKET", BULK_BUCKET);

@@ -114,7 +114,8 @@ class HostileEventsTest {
     }
 
     /** How a field's hostile values are chosen: only values that are invalid for it. */
-    enum Kind { NAME, ENUM, VERSION, LOCATION, S3, BOOL, NUMBER, OBJECT, ARRAY, QUERY, TOKEN, IDENT, MONGO_DESTINATION, ELASTIC_DESTINATION }
+    enum Kind { NAME, ENUM, VERSION, LOCATION, S3, BOOL, NUMBER, OBJECT, ARRAY, QUERY, TOKEN, IDENT, MONGO_DESTINATION, ELASTIC_DESTINATION, SUBJECT_ID,
+        REQUEST_ID }
 
     /** Names an import may create a collection or index by: not hostile, so not in the corpus. */
     private static final Pattern NEW_COLLECTION = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}");
@@ -157,6 +158,9 @@ class HostileEventsTest {
             case MONGO_DESTINATION -> !(v.isTextual() && NEW_COLLECTION.matcher(v.asText()).matches() && !v.asText().startsWith("system.")
                 && !v.asText().endsWith("__tidemark_replace") && !INTERNAL.contains(v.asText()));
             case ELASTIC_DESTINATION -> !(v.isTextual() && NEW_INDEX.matcher(v.asText()).matches() && !v.asText().startsWith("tidemark_"));
+            // the example plans' subjects have integer ids: a number, or digits in a string, is a valid id
+            case SUBJECT_ID -> !(v.isIntegralNumber() || v.isTextual() && v.asText().matches("-?[0-9]{1,18}"));
+            case REQUEST_ID -> !(v.isTextual() && v.asText().matches("[A-Za-z0-9._-]{1,64}"));
             default -> true;
         };
     }
@@ -186,6 +190,8 @@ class HostileEventsTest {
                 N.textNode("SELECT * FROM flyway_schema_history"), N.textNode("SELECT lo_export(lo_from_bytea(0, 'x'), '/tmp/tidemark-lo') AS f"),
                 N.textNode("SELECT set_config('log_statement', 'all', false) AS f"), N.textNode("COMMIT"), N.textNode("SELECT * INTO stolen FROM users"),
                 N.textNode("SELECT id FROM users FOR UPDATE"), N.textNode("TABLE pg_catalog.pg_class"), N.textNode("SELECT pg_ls_dir('/') AS f")));
+            case SUBJECT_ID -> out.addAll(List.of(N.textNode("1 OR 1=1"), N.textNode("2; DELETE FROM users"), N.textNode("%"), N.textNode("1e3"),
+                N.textNode("99999999999999999999"), N.textNode("2 "), N.textNode("+2"), N.textNode("２"), N.textNode("x".repeat(10 * 1024))));
             case TOKEN -> out.addAll(List.of(N.objectNode().put("phase", "load").put("part", 1),
                 N.objectNode().put("phase", "export").put("part", 2).set("cursor", N.arrayNode().add("0")),
                 N.objectNode().put("phase", "load").put("part", 1).put("stage", "users\"; DROP TABLE users; --"),
@@ -336,6 +342,21 @@ class HostileEventsTest {
                 out.add(new Case(function, "csv from mongodb", text(mongo.deepCopy().put("format", "csv")), List.of("format")));
                 out.add(new Case(function, "level without gzip", text(pg.deepCopy().put("compression", "none").put("compressionLevel", 3)),
                     List.of("compressionLevel")));
+            }
+            case "ErasureFunction" -> {
+                // a dry run: even a value wrongly accepted would change nothing (the test also compares every store)
+                ObjectNode base = (ObjectNode) parse("{\"requestId\":\"corpus-1\",\"target\":\"app-db\",\"subject\":{\"id\":\"1\"},\"dryRun\":true}");
+                Map<String, Kind> f = new LinkedHashMap<>();
+                f.put("/requestId", Kind.REQUEST_ID);
+                f.put("/target", Kind.NAME);
+                f.put("/subject/id", Kind.SUBJECT_ID);
+                f.put("/subject", Kind.OBJECT);
+                f.put("/dryRun", Kind.BOOL);
+                fields(out, function, "", base, f, List.of("/requestId", "/target", "/subject/id", "/subject"));
+                for (String target : List.of("app-docs", "search")) {
+                    fields(out, function, target, base.deepCopy().put("target", target), Map.of("/subject/id", Kind.SUBJECT_ID), List.of());
+                }
+                structure(out, function, base, false);
             }
             case "BulkImportFunction" -> {
                 ObjectNode pg = (ObjectNode) parse("{\"target\":\"app-db\",\"source\":\"s3://tidemark-bulk/corpus/users/\","
@@ -542,7 +563,8 @@ class HostileEventsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"UpgradeFunction", "RollbackFunction", "HealthCheckFunction", "BulkExportFunction", "BulkImportFunction"})
+    @ValueSource(strings = {"UpgradeFunction", "RollbackFunction", "HealthCheckFunction", "BulkExportFunction", "BulkImportFunction",
+        "ErasureFunction"})
     @Order(1)
     void everyHostileEventIsRefusedNamingTheFieldWithNoInternalsAndChangesNoStore(String function) throws Exception {
         List<Case> corpus = corpus(function);
@@ -570,5 +592,50 @@ class HostileEventsTest {
     void theSampleEventsStillWorkAfterTheCorpus() throws Exception {
         JsonNode health = invoke("HealthCheckFunction", "{}");
         assertThat(health.path("status").asText()).as(health.toString()).isEqualTo("healthy");
+    }
+
+    @Test
+    @Order(3)
+    void theErasureFunctionErasesAUserFromEveryTargetAsTheEraserRoleAndAnswersCountsOnly() throws Exception {
+        try (var c = java.sql.DriverManager.getConnection(stack.postgres().jdbcUrl(LocalStack.DATABASE), "postgres", secretPassword);
+             var st = c.createStatement()) {
+            st.execute("INSERT INTO users (id, email, display_name) OVERRIDING SYSTEM VALUE SELECT g, 'e' || g || '@example.com', 'E' || g "
+                + "FROM generate_series(9001, 9003) g; INSERT INTO consent (user_id, purpose, granted) SELECT g, 'marketing', true "
+                + "FROM generate_series(9001, 9003) g; INSERT INTO audit_log (entity_type, entity_id, action, actor_id) "
+                + "SELECT 'user', g, 'update', g FROM generate_series(9001, 9003) g");
+        }
+        try (var client = com.mongodb.client.MongoClients.create(stack.mongo().uri())) {
+            for (long u = 9001; u <= 9003; u++) {
+                client.getDatabase(LocalStack.DATABASE).getCollection("user_profiles").insertOne(new org.bson.Document("user_id", u)
+                    .append("email", "e" + u + "@example.com").append("created_at", new java.util.Date()));
+            }
+        }
+        try (var es = new dev.tidemark.elastic.ElasticClient(new dev.tidemark.secrets.ConnectionSecrets.Elastic(stack.elastic().url(), null, null,
+            null))) {
+            for (int u = 9001; u <= 9003; u++) {
+                es.send("POST", "/audit/_doc?refresh=true", "{\"entity_type\": \"user\", \"entity_id\": \"" + u + "\", \"action\": \"update\", "
+                    + "\"actor_id\": \"" + u + "\", \"created_at\": \"2026-12-03T00:00:00Z\"}");
+            }
+        }
+        Map<String, Long> erased = new TreeMap<>();
+        for (String target : List.of("app-db", "app-docs", "search")) {
+            String event = "{\"requestId\":\"req-e2e\",\"target\":\"" + target + "\",\"subject\":{\"id\":\"9002\"},\"dryRun\":false}";
+            JsonNode answer = invoke("ErasureFunction", event);
+            assertThat(answer.has("errorType")).as(answer.toString()).isFalse();
+            assertThat(answer.path("requestId").asText()).isEqualTo("req-e2e");
+            assertThat(answer.toString()).doesNotContain("e9002@example.com").doesNotContain("9002");
+            for (JsonNode item : answer.path("result").path("items")) {
+                assertThat(item.path("remaining").asLong()).as(item.toString()).isZero();
+                erased.merge(target, item.path("erased").asLong() + item.path("anonymised").asLong(), Long::sum);
+            }
+        }
+        assertThat(erased).as("users, consent and audit rows; the profile; the audit entry").containsEntry("app-db", 3L)
+            .containsEntry("app-docs", 1L).containsEntry("search", 1L);
+        try (var c = java.sql.DriverManager.getConnection(stack.postgres().jdbcUrl(LocalStack.DATABASE), "postgres", secretPassword);
+             var rs = c.createStatement().executeQuery("SELECT count(*) FILTER (WHERE id = 9002), count(*) FILTER (WHERE id IN (9001, 9003)) FROM users")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+            assertThat(rs.getLong(2)).as("the other users stay").isEqualTo(2);
+        }
     }
 }

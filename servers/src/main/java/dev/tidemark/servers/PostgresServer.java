@@ -82,26 +82,28 @@ public final class PostgresServer implements AutoCloseable {
     public static final String READER = "tidemark_reader";
     /** The loader role: what bulk imports connect as (README, Security). */
     public static final String LOADER = "tidemark_loader";
+    /** The eraser role: what erasures connect as (README, Security). */
+    public static final String ERASER = "tidemark_eraser";
 
     /**
      * Creates the least-privilege roles of the README's Security section in a database, as its owner would on RDS:
      * {@value #READER} may read the tables of schema {@code public} and nothing else; {@value #LOADER} may read and write
      * their rows, use their sequences and create (and so drop) its own tables in {@code public} for a replace import's
-     * stage. Neither is a superuser or a member of {@code pg_read_server_files}, {@code pg_write_server_files} or
+     * stage; {@value #ERASER} may read, update and delete their rows, and insert nothing. None is a superuser or a member of {@code pg_read_server_files}, {@code pg_write_server_files} or
      * {@code pg_execute_server_program}, so neither may read {@code pg_authid}, call {@code pg_read_file} or
      * {@code lo_export}, or {@code COPY ... TO PROGRAM}. Default privileges extend the grants to tables the migrator
      * (the superuser here) creates later; {@code flyway_schema_history} is withheld from the loader once it exists.
      * Idempotent.
      *
      * @param database database name (a plain identifier)
-     * @param password the password both roles get (this server trusts local connections; a deployment uses secrets)
+     * @param password the password every role gets (this server trusts local connections; a deployment uses secrets)
      */
     public void createRoles(String database, String password) {
         if (!database.matches("[a-z_][a-z0-9_]*")) {
             throw new IllegalArgumentException("database name must be a plain lower-case identifier: " + database);
         }
         try (Connection c = postgres.getDatabase("postgres", database).getConnection(); var st = c.createStatement()) {
-            for (String role : List.of(READER, LOADER)) {
+            for (String role : List.of(READER, LOADER, ERASER)) {
                 try (var ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
                     ps.setString(1, role);
                     if (!ps.executeQuery().next()) {
@@ -132,6 +134,7 @@ public final class PostgresServer implements AutoCloseable {
         return List.of(
             "REVOKE ALL ON DATABASE " + database + " FROM PUBLIC",
             "GRANT CONNECT, TEMPORARY ON DATABASE " + database + " TO " + READER + ", " + LOADER,
+            "GRANT CONNECT ON DATABASE " + database + " TO " + ERASER,
             "GRANT USAGE ON SCHEMA public TO " + READER,
             "GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + READER,
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO " + READER,
@@ -140,8 +143,11 @@ public final class PostgresServer implements AutoCloseable {
             "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO " + LOADER,
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + LOADER,
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO " + LOADER,
+            "GRANT USAGE ON SCHEMA public TO " + ERASER,
+            "GRANT SELECT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + ERASER,
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, UPDATE, DELETE ON TABLES TO " + ERASER,
             "DO $$ BEGIN IF to_regclass('public.flyway_schema_history') IS NOT NULL THEN "
-                + "REVOKE ALL ON public.flyway_schema_history FROM " + LOADER + "; END IF; END $$");
+                + "REVOKE ALL ON public.flyway_schema_history FROM " + LOADER + ", " + ERASER + "; END IF; END $$");
     }
 
     /** @param database database name @return a JDBC URL for it on this server */

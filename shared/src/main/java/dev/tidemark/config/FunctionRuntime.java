@@ -91,6 +91,30 @@ public final class FunctionRuntime {
     }
 
     /**
+     * @return the erasure service over the configured targets; its pseudonym key is the secret
+     *         {@code TIDEMARK_ERASURE_KEY_SECRET_ID} (read only when a plan pseudonymises, at least 32 bytes); batches of
+     *         {@code TIDEMARK_ERASURE_BATCH_SIZE} (default 1,000), PostgreSQL statements of at most 60 s
+     * @throws dev.tidemark.error.ValidationException when the configuration is invalid
+     */
+    public dev.tidemark.erasure.ErasureService erasure() {
+        int batch = TidemarkConfig.intSetting(env, "TIDEMARK_ERASURE_BATCH_SIZE", 1000);
+        if (batch < 1 || batch > 10_000) {
+            throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_BATCH_SIZE: expected 1 to 10000, got " + batch);
+        }
+        return new dev.tidemark.erasure.ErasureService(engines(), () -> {
+            String id = env.get("TIDEMARK_ERASURE_KEY_SECRET_ID");
+            if (id == null || id.isBlank()) {
+                throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_KEY_SECRET_ID: not set; pseudonyms are keyed with that secret");
+            }
+            byte[] key = secrets.secretString(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (key.length < 32) {
+                throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_KEY_SECRET_ID: the pseudonym key must hold at least 32 bytes");
+            }
+            return key;
+        }, batch, java.time.Duration.ofSeconds(60));
+    }
+
+    /**
      * @return engines for the configured targets
      * @throws dev.tidemark.error.ValidationException when the configuration is invalid
      */

@@ -41,6 +41,16 @@ public final class ErasureService {
     }
 
     /**
+     * @param name a target's name from a request
+     * @return the configured target
+     * @throws ValidationException naming {@code target} when no target has that name
+     */
+    public TargetConfig target(String name) {
+        return engines.config().target(name).orElseThrow(() -> new ValidationException("target: unknown target; configured targets: "
+            + String.join(", ", engines.config().targetNames())));
+    }
+
+    /**
      * @param target a configured target
      * @return its erasure plan
      * @throws ValidationException when the location holds no {@value ErasurePlan#FILE} or the plan is malformed

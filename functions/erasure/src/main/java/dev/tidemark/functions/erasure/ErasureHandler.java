@@ -1,0 +1,97 @@
+package dev.tidemark.functions.erasure;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tidemark.config.FunctionRuntime;
+import dev.tidemark.config.TargetConfig;
+import dev.tidemark.erasure.ErasureResult;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.json.Json;
+import dev.tidemark.upgrade.EventFields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.lambda.powertools.logging.PowertoolsLogging;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Lambda handler of the erasure function: one target's part of an erasure request (GDPR Art. 17).
+ * Input: {@code {"requestId": "req-2026-0042", "target": "app-db", "subject": {"id": "42"}, "dryRun": false}}. Output:
+ * {@code {"requestId": ..., "target": ..., "result": ErasureResult}}: counts per table, collection or index, never the
+ * subject id. Errors leave with their code and retry decision ({@link FunctionRuntime#answer}); the log names the request
+ * and the target, never the subject.
+ */
+public final class ErasureHandler implements RequestStreamHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ErasureHandler.class);
+    private static final Set<String> FIELDS = Set.of("requestId", "target", "subject", "dryRun");
+
+    private final FunctionRuntime runtime;
+
+    /** Lambda's constructor: configuration from the process environment. */
+    public ErasureHandler() {
+        this(System.getenv());
+    }
+
+    /** @param env environment variables (the local runtime passes each function's own) */
+    public ErasureHandler(Map<String, String> env) {
+        this.runtime = new FunctionRuntime(env);
+    }
+
+    /** Runs the function; errors leave with their code and retry decision ({@link FunctionRuntime#answer}). */
+    @Override
+    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        FunctionRuntime.answer(() -> handle(input, output, context));
+    }
+
+    /** The request's own id: letters, digits, {@code . _ -}, 1 to 64 characters. */
+    static String requestId(JsonNode event) {
+        String id = EventFields.text(event, "requestId", "", 64);
+        if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
+        }
+        return id;
+    }
+
+    private void handle(InputStream input, OutputStream output, Context context) throws IOException {
+        JsonNode event = Json.readEvent(input);
+        if (event == null || !event.isObject()) {
+            throw new ValidationException("event: expected {\"requestId\": ..., \"target\": ..., \"subject\": {\"id\": ...}, \"dryRun\": false}");
+        }
+        EventFields.unknown(event, FIELDS, "");
+        String requestId = requestId(event);
+        String targetName = EventFields.text(event, "target", "", 64);
+        if (targetName == null) {
+            throw new ValidationException("target: missing");
+        }
+        JsonNode subject = event.path("subject");
+        if (!subject.isObject()) {
+            throw new ValidationException("subject: expected {\"id\": \"...\"}");
+        }
+        EventFields.unknown(subject, Set.of("id"), "subject.");
+        JsonNode id = subject.get("id");
+        if (id == null || !(id.isTextual() || id.isIntegralNumber())) {
+            throw new ValidationException("subject.id: expected a string or a whole number");
+        }
+        boolean dryRun = EventFields.flag(event, "dryRun");
+        ErasureResult result = PowertoolsLogging.withLogging(context, () -> {
+            var service = runtime.erasure();
+            TargetConfig target = service.target(targetName);
+            ErasureResult r = service.erase(target, id.asText(), dryRun);
+            LOG.info("erasure {} on target {}{}: {} item(s), {} ms", requestId, target.name(), dryRun ? " (dry run)" : "", r.items().size(),
+                r.durationMs());
+            return r;
+        });
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("requestId", requestId);
+        out.put("target", targetName);
+        out.set("result", Json.MAPPER.valueToTree(result));
+        Json.MAPPER.writeValue(output, out);
+    }
+}

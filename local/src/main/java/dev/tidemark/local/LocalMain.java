@@ -29,7 +29,7 @@ public final class LocalMain implements Callable<Integer> {
     @Option(names = "--event", description = "Execution input (default: events/rollout.json).")
     Path event;
 
-    @Option(names = "--state-machine", description = "Which state machine to run: rollout (default), bulk-export or bulk-import.")
+    @Option(names = "--state-machine", description = "Which state machine to run: rollout (default), bulk-export, bulk-import or erasure.")
     String stateMachine = "rollout";
 
     @Option(names = "--migrations", description = "Migrations laid out like examples/ (default: examples).")
@@ -71,10 +71,11 @@ public final class LocalMain implements Callable<Integer> {
             case "rollout" -> "RolloutStateMachine";
             case "bulk-export" -> "BulkExportStateMachine";
             case "bulk-import" -> "BulkImportStateMachine";
+            case "erasure" -> "ErasureStateMachine";
             default -> null;
         };
         if (logicalId == null) {
-            console.println("--state-machine: '" + stateMachine + "' is not one of rollout, bulk-export, bulk-import");
+            console.println("--state-machine: '" + stateMachine + "' is not one of rollout, bulk-export, bulk-import, erasure");
             return 2;
         }
         Path dataDir = (data == null ? root.resolve(".tidemark-local") : data).toAbsolutePath();

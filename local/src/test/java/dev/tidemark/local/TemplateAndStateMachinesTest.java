@@ -69,7 +69,7 @@ class TemplateAndStateMachinesTest {
         SamTemplate template = SamTemplate.read(REPO.resolve("template.yaml"));
         List<String> functions = template.functions().stream().map(SamTemplate.Function::logicalId).toList();
         assertThat(template.stateMachines()).extracting(SamTemplate.StateMachine::logicalId)
-            .containsExactlyInAnyOrder("RolloutStateMachine", "BulkExportStateMachine", "BulkImportStateMachine");
+            .containsExactlyInAnyOrder("RolloutStateMachine", "BulkExportStateMachine", "BulkImportStateMachine", "ErasureStateMachine");
         for (SamTemplate.StateMachine sm : template.stateMachines()) {
             var subs = sm.substitutions();
             assertThat(subs.values()).allMatch(functions::contains);

@@ -39,6 +39,8 @@ public final class LocalStack implements AutoCloseable {
     public static final String BUCKET = "tidemark-migrations";
     /** Bucket bulk exports are written to and imports read from ({@code TIDEMARK_BULK_BUCKET}). */
     public static final String BULK_BUCKET = "tidemark-bulk";
+    /** Bucket erasure receipts are written to ({@code TIDEMARK_RECEIPT_BUCKET}). */
+    public static final String RECEIPT_BUCKET = "tidemark-receipts";
     /** Target names, as in template.yaml's defaults. */
     public static final String POSTGRES_TARGET = "app-db";
     /** MongoDB target name. */
@@ -91,6 +93,9 @@ public final class LocalStack implements AutoCloseable {
                 }
                 if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BULK_BUCKET))) {
                     s3.createBucket(b -> b.bucket(BULK_BUCKET));
+                }
+                if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(RECEIPT_BUCKET))) {
+                    s3.createBucket(b -> b.bucket(RECEIPT_BUCKET));
                 }
             }
             return stack;
@@ -274,6 +279,7 @@ public final class LocalStack implements AutoCloseable {
         env.put("TIDEMARK_LOCK_WAIT_SECONDS", "30");
         env.put("TIDEMARK_LEASE_SECONDS", "60");
         env.put("TIDEMARK_BULK_BUCKET", BULK_BUCKET);
+        env.put("TIDEMARK_RECEIPT_BUCKET", RECEIPT_BUCKET);
         env.put("TIDEMARK_BULK_MARGIN_SECONDS", "60");
         env.put("POWERTOOLS_SERVICE_NAME", "tidemark");
         env.put("POWERTOOLS_METRICS_NAMESPACE", "Tidemark");

@@ -82,11 +82,12 @@ class ErasureEndToEndTest {
 
     @Test
     void aDryRunCountsOnEveryTargetThenTheErasureCompletesAndTheOutputHoldsNoSubject() throws Exception {
-        JsonNode dry = run(Map.of("subject", Map.of("id", "7002")));
+        JsonNode dry = run(Map.of("requestId", "e2e-first", "subject", Map.of("id", "7002")));
         assertThat(dry.path("status").asText()).as(dry.toString()).isEqualTo("COMPLETED");
         assertThat(users("id = 7002")).as("a dry run changes nothing").isEqualTo(1);
 
-        JsonNode done = run(Map.of("subject", Map.of("id", "7002"), "dryRun", false));
+        assertThat(dry.has("receipt")).as("a dry run gets no receipt").isFalse();
+        JsonNode done = run(Map.of("requestId", "e2e-first", "subject", Map.of("id", "7002"), "dryRun", false));
         assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
         assertThat(done.has("subject")).as("the output drops the subject").isFalse();
         assertThat(done.toString()).doesNotContain("7002");
@@ -98,6 +99,22 @@ class ErasureEndToEndTest {
         assertThat(done.path("targets").get(0).path("result").path("items").get(0).path("erased").asLong()).as("the user's message").isEqualTo(1);
         assertThat(users("id = 7002")).isZero();
         assertThat(users("id = 7001")).as("another user stays").isEqualTo(1);
+        assertThat(done.path("receipt").path("written").asBoolean()).as(done.toString()).isTrue();
+        assertThat(done.path("receipt").path("location").asText()).isEqualTo("s3://" + LocalStack.RECEIPT_BUCKET + "/receipts/e2e-first.json");
+        String receipt;
+        try (var s3 = local.stack().s3Client()) {
+            receipt = s3.getObjectAsBytes(b -> b.bucket(LocalStack.RECEIPT_BUCKET).key("receipts/e2e-first.json")).asUtf8String();
+        }
+        JsonNode r = JSON.readTree(receipt);
+        assertThat(r.path("status").asText()).isEqualTo("COMPLETED");
+        assertThat(r.path("subjectHash").asText()).startsWith("hmac-sha256:");
+        assertThat(r.path("targets")).hasSize(3).allSatisfy(t -> assertThat(t.path("plan").asText()).hasSize(64));
+        assertThat(receipt).as("no subject id, no e-mail in the receipt").doesNotContain("7002").doesNotContain("@example.com");
+
+        JsonNode again = run(Map.of("requestId", "e2e-first", "subject", Map.of("id", "7002"), "dryRun", false));
+        assertThat(again.path("status").asText()).isEqualTo("COMPLETED");
+        assertThat(again.path("receipt").path("written").asBoolean()).as("the receipt is written once").isFalse();
+        assertThat(again.path("targets").get(0).path("result").path("items")).allSatisfy(i -> assertThat(i.path("erased").asLong()).isZero());
         try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {
             assertThat(client.getDatabase(LocalStack.DATABASE).getCollection("consent").countDocuments(new Document("user_id", 7002L))).isZero();
             assertThat(client.getDatabase(LocalStack.DATABASE).getCollection("consent").countDocuments(new Document("user_id", 7001L))).isEqualTo(1);
@@ -106,11 +123,13 @@ class ErasureEndToEndTest {
 
     @Test
     void aTargetThatFailsForGoodIsListedAndTheOthersStillErase() throws Exception {
-        JsonNode out = run(Map.of("subject", Map.of("id", "7003"), "dryRun", false, "targets", List.of("app-db", "no-such-target")));
+        JsonNode out = run(Map.of("requestId", "e2e-second", "subject", Map.of("id", "7003"), "dryRun", false, "targets",
+            List.of("app-db", "no-such-target")));
         assertThat(out.path("status").asText()).as(out.toString()).isEqualTo("FAILED");
         assertThat(out.path("targets")).extracting(t -> t.path("target").asText() + " " + t.path("failed").asBoolean() + " " + t.path("error").asText(""))
             .containsExactly("app-db false ", "no-such-target true dev.tidemark.error.ValidationException");
         assertThat(users("id = 7003")).as("the reachable target was erased").isZero();
         assertThat(out.toString()).doesNotContain("7003");
+        assertThat(out.has("receipt")).as("a failed request gets no receipt: a later run can still complete it").isFalse();
     }
 }

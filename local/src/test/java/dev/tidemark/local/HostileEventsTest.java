@@ -343,6 +343,32 @@ class HostileEventsTest {
                 out.add(new Case(function, "level without gzip", text(pg.deepCopy().put("compression", "none").put("compressionLevel", 3)),
                     List.of("compressionLevel")));
             }
+            case "ErasureReceiptFunction" -> {
+                ObjectNode base = (ObjectNode) parse("{\"requestId\":\"corpus-receipt\",\"subject\":{\"id\":\"1\"},\"startedAt\":\"2026-12-03T00:00:00Z\","
+                    + "\"status\":\"COMPLETED\",\"targets\":[{\"target\":\"app-db\",\"failed\":false,\"result\":{\"store\":\"postgres\","
+                    + "\"target\":\"app-db\",\"dryRun\":false,\"plan\":\"" + "a".repeat(64) + "\",\"durationMs\":1,\"items\":[{\"name\":"
+                    + "\"public.users\",\"action\":\"delete\",\"matched\":1,\"erased\":1,\"anonymised\":0,\"remaining\":0,\"durationMs\":1}]}}]}");
+                Map<String, Kind> f = new LinkedHashMap<>();
+                f.put("/requestId", Kind.REQUEST_ID);
+                f.put("/status", Kind.ENUM);
+                f.put("/startedAt", Kind.NAME);
+                f.put("/targets", Kind.ARRAY);
+                f.put("/targets/0/failed", Kind.BOOL);
+                f.put("/targets/0/result/store", Kind.ENUM);
+                f.put("/targets/0/result/plan", Kind.NAME);
+                f.put("/targets/0/result/dryRun", Kind.BOOL);
+                f.put("/targets/0/result/items/0/action", Kind.ENUM);
+                f.put("/targets/0/result/items/0/erased", Kind.NUMBER);
+                // every hostile value must be refused: the base's receipt is never written, so the bucket stays unchanged
+                fields(out, function, "", base, f, List.of("/requestId", "/status", "/targets"));
+                structure(out, function, base, false);
+                ObjectNode dry = base.deepCopy();
+                ((ObjectNode) dry.path("targets").get(0).path("result")).put("dryRun", true);
+                out.add(new Case(function, "a dry run", text(dry), List.of("targets[0].result.dryRun")));
+                ObjectNode failed = base.deepCopy();
+                ((ObjectNode) failed.path("targets").get(0)).put("failed", true);
+                out.add(new Case(function, "a failed target", text(failed), List.of("targets[0].failed")));
+            }
             case "ErasureFunction" -> {
                 // a dry run: even a value wrongly accepted would change nothing (the test also compares every store)
                 ObjectNode base = (ObjectNode) parse("{\"requestId\":\"corpus-1\",\"target\":\"app-db\",\"subject\":{\"id\":\"1\"},\"dryRun\":true}");
@@ -506,7 +532,7 @@ class HostileEventsTest {
         state.put("es.lock", get("/tidemark_lock/_doc/migration?filter_path=_source"));
         state.put("es.openContexts", parse(get("/_nodes/stats/indices/search")).findValues("open_contexts").toString());
         try (S3Client s3 = stack.s3Client()) {
-            for (String bucket : List.of(LocalStack.BUCKET, LocalStack.BULK_BUCKET)) {
+            for (String bucket : List.of(LocalStack.BUCKET, LocalStack.BULK_BUCKET, LocalStack.RECEIPT_BUCKET)) {
                 List<String> keys = new ArrayList<>();
                 s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents().forEach(o -> keys.add(o.key() + "@" + o.eTag()));
                 s3.listMultipartUploadsPaginator(b -> b.bucket(bucket)).uploads().forEach(u -> keys.add("upload:" + u.key()));
@@ -564,7 +590,7 @@ class HostileEventsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"UpgradeFunction", "RollbackFunction", "HealthCheckFunction", "BulkExportFunction", "BulkImportFunction",
-        "ErasureFunction"})
+        "ErasureFunction", "ErasureReceiptFunction"})
     @Order(1)
     void everyHostileEventIsRefusedNamingTheFieldWithNoInternalsAndChangesNoStore(String function) throws Exception {
         List<Case> corpus = corpus(function);

@@ -101,17 +101,33 @@ public final class FunctionRuntime {
         if (batch < 1 || batch > 10_000) {
             throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_BATCH_SIZE: expected 1 to 10000, got " + batch);
         }
-        return new dev.tidemark.erasure.ErasureService(engines(), () -> {
-            String id = env.get("TIDEMARK_ERASURE_KEY_SECRET_ID");
-            if (id == null || id.isBlank()) {
-                throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_KEY_SECRET_ID: not set; pseudonyms are keyed with that secret");
-            }
-            byte[] key = secrets.secretString(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            if (key.length < 32) {
-                throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_KEY_SECRET_ID: the pseudonym key must hold at least 32 bytes");
-            }
-            return key;
-        }, batch, java.time.Duration.ofSeconds(60));
+        return new dev.tidemark.erasure.ErasureService(engines(), this::erasureKey, batch, java.time.Duration.ofSeconds(60));
+    }
+
+    /**
+     * @return erasure receipts in the bucket {@code TIDEMARK_RECEIPT_BUCKET}, the subject's hash keyed by the secret
+     *         {@code TIDEMARK_ERASURE_KEY_SECRET_ID}
+     * @throws dev.tidemark.error.ValidationException when the bucket is not set
+     */
+    public dev.tidemark.erasure.ErasureReceipts erasureReceipts() {
+        String bucket = env.get("TIDEMARK_RECEIPT_BUCKET");
+        if (bucket == null || bucket.isBlank()) {
+            throw new dev.tidemark.error.ValidationException("TIDEMARK_RECEIPT_BUCKET: not set; erasure receipts are written there");
+        }
+        return new dev.tidemark.erasure.ErasureReceipts(this::s3, bucket, this::erasureKey);
+    }
+
+    private byte[] erasureKey() {
+        String id = env.get("TIDEMARK_ERASURE_KEY_SECRET_ID");
+        if (id == null || id.isBlank()) {
+            throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_KEY_SECRET_ID: not set; pseudonyms and receipts are keyed with that "
+                + "secret");
+        }
+        byte[] key = secrets.secretString(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (key.length < 32) {
+            throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_KEY_SECRET_ID: the key must hold at least 32 bytes");
+        }
+        return key;
     }
 
     /**

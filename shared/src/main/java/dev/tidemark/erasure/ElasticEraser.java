@@ -78,7 +78,7 @@ public final class ElasticEraser {
                 }
             }
         }
-        return new ErasureResult(Store.ELASTICSEARCH, target, dryRun, List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
+        return new ErasureResult(Store.ELASTICSEARCH, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
     }
 
     private void check(ElasticClient client, ErasurePlan.Item item) {

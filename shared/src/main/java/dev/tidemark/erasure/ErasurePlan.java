@@ -42,8 +42,9 @@ import java.util.Set;
  * @param subject the subject's name (e.g. {@code user}), part of the pseudonym
  * @param idType how the stores hold the subject's id
  * @param items what to erase, in order
+ * @param sha256 the SHA-256 of the file's bytes, lower-case hex: the plan version a receipt names
  */
-public record ErasurePlan(Store store, String subject, SubjectId.IdType idType, List<Item> items) {
+public record ErasurePlan(Store store, String subject, SubjectId.IdType idType, List<Item> items, String sha256) {
 
     /** The plan's file name in a target's location. */
     public static final String FILE = "erasure.json";
@@ -157,7 +158,8 @@ public record ErasurePlan(Store store, String subject, SubjectId.IdType idType, 
         for (int i = 0; i < list.size(); i++) {
             items.add(item(store, list.get(i), listKey + "[" + i + "]"));
         }
-        return new ErasurePlan(store, name, SubjectId.IdType.valueOf(idType.toUpperCase(java.util.Locale.ROOT)), List.copyOf(items));
+        return new ErasurePlan(store, name, SubjectId.IdType.valueOf(idType.toUpperCase(java.util.Locale.ROOT)), List.copyOf(items),
+            sha256(json));
     }
 
     private static Item item(Store store, JsonNode n, String field) {
@@ -247,6 +249,14 @@ public record ErasurePlan(Store store, String subject, SubjectId.IdType idType, 
             throw new ValidationException(p + "set: anonymise needs at least one column or field to replace");
         }
         return new Item(field, schema, name, column, List.copyOf(hops), action, java.util.Collections.unmodifiableMap(set), List.copyOf(unset));
+    }
+
+    private static String sha256(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
     private static Replacement replacement(JsonNode v, String field) {

@@ -11,10 +11,11 @@ import java.util.List;
  * @param store the store
  * @param target the target's name
  * @param dryRun whether nothing was changed (counts of what would be erased)
+ * @param plan the SHA-256 of the erasure plan that was run ({@link ErasurePlan#sha256()})
  * @param items per plan item, in plan order
  * @param durationMs the whole part, in milliseconds
  */
-public record ErasureResult(Store store, String target, boolean dryRun, List<Item> items, long durationMs) {
+public record ErasureResult(Store store, String target, boolean dryRun, String plan, List<Item> items, long durationMs) {
 
     /**
      * @param name the table ({@code schema.table}), collection or index

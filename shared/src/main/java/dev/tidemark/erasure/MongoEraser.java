@@ -98,7 +98,7 @@ public final class MongoEraser {
                     }
                 }
             }
-            return new ErasureResult(Store.MONGODB, target, dryRun, List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
+            return new ErasureResult(Store.MONGODB, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
         } catch (MongoException e) {
             String what = "mongodb target '" + target + "': erasure in " + current + " failed: " + MongoErrors.describe(e);
             throw MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);

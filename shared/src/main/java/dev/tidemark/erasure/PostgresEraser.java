@@ -111,7 +111,7 @@ public final class PostgresEraser {
                     }
                     connection.commit();
                 }
-                return new ErasureResult(Store.POSTGRES, target, dryRun, List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
+                return new ErasureResult(Store.POSTGRES, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
             } catch (SQLException | RuntimeException e) {
                 quietRollback(connection);
                 throw e;

@@ -1,0 +1,254 @@
+package dev.tidemark.erasure;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tidemark.bulk.TidemarkVersion;
+import dev.tidemark.error.ConnectionException;
+import dev.tidemark.error.StoreException;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.json.Json;
+import dev.tidemark.upgrade.EventFields;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * Erasure receipts (GDPR Art. 17 and Art. 5(2), accountability): one JSON object per request in S3,
+ * {@code receipts/<requestId>.json}, written once. It holds the request id, a keyed hash of the subject id (never the id),
+ * the status ({@code COMPLETED}), per target what was erased and verified (counts only) and the SHA-256 of the plan run, the start and end
+ * times and the Tidemark version. The write is conditional ({@code If-None-Match: *}, S3 conditional writes), so the store
+ * refuses a second write; a request whose receipt exists gets that receipt back, and another subject under the same
+ * request id is refused.
+ */
+public final class ErasureReceipts {
+
+    private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Set<String> ACTIONS = Set.of("delete", "anonymise");
+
+    private final Supplier<S3Client> s3;
+    private final String bucket;
+    private final Supplier<byte[]> key;
+
+    /**
+     * @param s3 the S3 client
+     * @param bucket the receipts bucket
+     * @param key the key of the subject's keyed hash (at least 32 bytes)
+     */
+    public ErasureReceipts(Supplier<S3Client> s3, String bucket, Supplier<byte[]> key) {
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.key = key;
+    }
+
+    /**
+     * @param subjectId the subject id
+     * @return {@code hmac-sha256:<hex>} of {@code receipt:<id>} under the key: the same subject always gets the same hash,
+     *         which cannot be reversed or recomputed without the key
+     */
+    public String subjectHash(String subjectId) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(key.get(), "HmacSHA256"));
+            return "hmac-sha256:" + HexFormat.of().formatHex(mac.doFinal(("receipt:" + subjectId).getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        }
+    }
+
+    /**
+     * The written receipt.
+     *
+     * @param location {@code s3://bucket/receipts/<requestId>.json}
+     * @param written whether this call wrote it ({@code false}: it existed, for the same subject)
+     * @param receipt its content
+     */
+    public record Written(String location, boolean written, JsonNode receipt) {
+    }
+
+    /**
+     * Writes a request's receipt once.
+     *
+     * @param event {@code {"requestId", "subject": {"id"}, "startedAt", "status": "COMPLETED", "targets": [...]}}, the
+     *              erasure state machine's summary of a completed erasure (a failed one gets no receipt, so a later run of
+     *              the same request can still complete it); every target is checked field by field, so nothing but names,
+     *              plan hashes and counts reaches the receipt
+     * @return where it is, and whether this call wrote it
+     * @throws ValidationException naming the field when the event is malformed, or {@code requestId} when a receipt of
+     *                             another subject exists under that id (nothing is written)
+     * @throws ConnectionException when S3 cannot be reached or answers 5xx (retry)
+     */
+    public Written write(JsonNode event) {
+        if (event == null || !event.isObject()) {
+            throw new ValidationException("event: expected {\"requestId\", \"subject\", \"startedAt\", \"status\", \"targets\"}");
+        }
+        EventFields.unknown(event, Set.of("requestId", "subject", "startedAt", "status", "targets"), "");
+        String requestId = EventFields.text(event, "requestId", "", 64);
+        if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
+            throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
+        }
+        JsonNode subject = event.path("subject");
+        if (!subject.isObject() || !(subject.path("id").isTextual() || subject.path("id").isIntegralNumber()) || subject.size() != 1) {
+            throw new ValidationException("subject: expected {\"id\": ...}");
+        }
+        String subjectId = EventFields.checked(subject.path("id").asText(), "subject.id", SubjectId.MAX_LENGTH, false);
+        String startedAt = EventFields.text(event, "startedAt", "", 64);
+        Instant started;
+        try {
+            started = Instant.parse(startedAt == null ? "" : startedAt);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new ValidationException("startedAt: expected an ISO-8601 instant");
+        }
+        String status = EventFields.choice(event, "status", "", List.of("COMPLETED"));
+        if (status == null) {
+            throw new ValidationException("status: missing; a receipt records a COMPLETED erasure");
+        }
+        ObjectNode receipt = Json.MAPPER.createObjectNode();
+        receipt.put("requestId", requestId);
+        receipt.put("subjectHash", subjectHash(subjectId));
+        receipt.put("status", status);
+        receipt.put("startedAt", started.toString());
+        receipt.put("finishedAt", Instant.now().toString());
+        receipt.put("tidemarkVersion", TidemarkVersion.get());
+        receipt.set("targets", targets(event.path("targets")));
+        String k = "receipts/" + requestId + ".json";
+        String location = "s3://" + bucket + "/" + k;
+        JsonNode existing = read(k);
+        if (existing != null) {
+            return same(existing, receipt, location);
+        }
+        try {
+            s3.get().putObject(b -> b.bucket(bucket).key(k).contentType("application/json").ifNoneMatch("*"),
+                RequestBody.fromString(receipt.toString(), StandardCharsets.UTF_8));
+            return new Written(location, true, receipt);
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || e.statusCode() == 409) {
+                JsonNode now = read(k);
+                if (now != null) {
+                    return same(now, receipt, location);
+                }
+            }
+            throw failure(e, "writing the receipt");
+        } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
+            throw new ConnectionException("erasure receipt: S3 cannot be reached", e);
+        }
+    }
+
+    private static Written same(JsonNode existing, JsonNode receipt, String location) {
+        if (!existing.path("subjectHash").asText().equals(receipt.path("subjectHash").asText())) {
+            throw new ValidationException("requestId: a receipt for another subject exists under this request id; nothing was written");
+        }
+        return new Written(location, false, existing);
+    }
+
+    private JsonNode read(String k) {
+        try {
+            return Json.MAPPER.readTree(s3.get().getObjectAsBytes(b -> b.bucket(bucket).key(k)).asByteArray());
+        } catch (NoSuchKeyException e) {
+            return null;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return null;
+            }
+            throw failure(e, "reading the receipt");
+        } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
+            throw new ConnectionException("erasure receipt: S3 cannot be reached", e);
+        } catch (java.io.IOException e) {
+            throw new StoreException("erasure receipt: the stored receipt is not JSON", e);
+        }
+    }
+
+    private static RuntimeException failure(S3Exception e, String what) {
+        String message = "erasure receipt: " + what + " failed: HTTP " + e.statusCode();
+        return e.statusCode() >= 500 || e.statusCode() == 429 ? new ConnectionException(message, e) : new StoreException(message, e);
+    }
+
+    /** Copies the state machine's per-target outcomes field by field: names, plan hashes and counts only. */
+    private static ArrayNode targets(JsonNode targets) {
+        if (!targets.isArray() || targets.isEmpty() || targets.size() > EventFields.MAX_TARGETS) {
+            throw new ValidationException("targets: expected an array of 1 to " + EventFields.MAX_TARGETS + " target outcomes");
+        }
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (int i = 0; i < targets.size(); i++) {
+            String f = "targets[" + i + "]";
+            JsonNode t = targets.get(i);
+            if (!t.isObject()) {
+                throw new ValidationException(f + ": expected an object");
+            }
+            EventFields.unknown(t, Set.of("target", "failed", "result", "error"), f + ".");
+            ObjectNode o = out.addObject();
+            String name = EventFields.text(t, "target", f + ".", 64);
+            if (name == null) {
+                throw new ValidationException(f + ".target: missing");
+            }
+            o.put("target", name);
+            if (!t.path("failed").isBoolean()) {
+                throw new ValidationException(f + ".failed: expected true or false");
+            }
+            if (t.path("failed").asBoolean() || t.has("error")) {
+                throw new ValidationException(f + ".failed: a receipt records a completed erasure; this target failed");
+            }
+            JsonNode r = t.path("result");
+            if (!r.isObject()) {
+                throw new ValidationException(f + ".result: expected the erasure function's result");
+            }
+            String rf = f + ".result.";
+            EventFields.unknown(r, Set.of("store", "target", "dryRun", "plan", "items", "durationMs"), rf);
+            String store = EventFields.choice(r, "store", rf, List.of("postgres", "mongodb", "elasticsearch"));
+            if (store == null) {
+                throw new ValidationException(rf + "store: missing");
+            }
+            o.put("store", store);
+            String plan = EventFields.text(r, "plan", rf, 64);
+            if (plan == null || !SHA256.matcher(plan).matches()) {
+                throw new ValidationException(rf + "plan: expected the plan's SHA-256 (64 lower-case hex digits)");
+            }
+            if (!r.path("dryRun").isBoolean() || r.path("dryRun").asBoolean()) {
+                throw new ValidationException(rf + "dryRun: a receipt records an erasure, not a dry run");
+            }
+            o.put("plan", plan);
+            ArrayNode items = o.putArray("items");
+            JsonNode in = r.path("items");
+            if (!in.isArray() || in.size() > ErasurePlan.MAX_ITEMS) {
+                throw new ValidationException(rf + "items: expected an array of at most " + ErasurePlan.MAX_ITEMS);
+            }
+            for (int j = 0; j < in.size(); j++) {
+                String itf = rf + "items[" + j + "].";
+                JsonNode item = in.get(j);
+                if (!item.isObject()) {
+                    throw new ValidationException(itf.substring(0, itf.length() - 1) + ": expected an object");
+                }
+                EventFields.unknown(item, Set.of("name", "action", "matched", "erased", "anonymised", "remaining", "durationMs"), itf);
+                ObjectNode c = items.addObject();
+                String itemName = EventFields.text(item, "name", itf, 320);
+                if (itemName == null) {
+                    throw new ValidationException(itf + "name: missing");
+                }
+                c.put("name", itemName);
+                String action = EventFields.text(item, "action", itf, 16);
+                if (action == null || !ACTIONS.contains(action)) {
+                    throw new ValidationException(itf + "action: expected delete or anonymise");
+                }
+                c.put("action", action);
+                for (String count : List.of("matched", "erased", "anonymised", "remaining")) {
+                    JsonNode v = item.path(count);
+                    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+                        throw new ValidationException(itf + count + ": expected a count (a whole number >= 0)");
+                    }
+                    c.put(count, v.asLong());
+                }
+            }
+        }
+        return out;
+    }
+}

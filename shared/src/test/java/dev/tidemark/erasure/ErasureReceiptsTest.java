@@ -1,0 +1,108 @@
+package dev.tidemark.erasure;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tidemark.config.AwsClients;
+import dev.tidemark.error.ValidationException;
+import dev.tidemark.json.Json;
+import dev.tidemark.servers.S3Server;
+import dev.tidemark.testing.ServersExtension;
+import dev.tidemark.testing.TestServers;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@ExtendWith(ServersExtension.class)
+class ErasureReceiptsTest {
+
+    private static final String BUCKET = "tidemark-receipts";
+    private static final String PLAN = "a".repeat(64);
+
+    private S3Client s3;
+    private ErasureReceipts receipts;
+    private String requestId;
+
+    @BeforeEach
+    void bucket(S3Server server) {
+        s3 = new AwsClients(Map.of("AWS_ENDPOINT_URL_S3", server.endpoint(), "AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY",
+            S3Server.SECRET_KEY, "AWS_REGION", "us-east-1", "AWS_REQUEST_CHECKSUM_CALCULATION", "when_required",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")).s3();
+        if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BUCKET))) {
+            s3.createBucket(b -> b.bucket(BUCKET));
+        }
+        receipts = new ErasureReceipts(() -> s3, BUCKET, () -> "receipt-key-of-at-least-thirty-two-bytes".getBytes());
+        requestId = TestServers.unique("req");
+    }
+
+    private ObjectNode event(String subject) {
+        return (ObjectNode) Json.MAPPER.valueToTree(Map.of("requestId", requestId, "subject", Map.of("id", subject),
+            "startedAt", "2026-12-03T10:00:00Z", "status", "COMPLETED", "targets", java.util.List.of(Map.of("target", "app-db", "failed", false,
+                "result", Map.of("store", "postgres", "target", "app-db", "dryRun", false, "plan", PLAN, "durationMs", 12, "items",
+                    java.util.List.of(Map.of("name", "public.users", "action", "delete", "matched", 1, "erased", 1, "anonymised", 0, "remaining", 0,
+                        "durationMs", 3)))))));
+    }
+
+    private String stored() {
+        return s3.getObjectAsBytes(b -> b.bucket(BUCKET).key("receipts/" + requestId + ".json")).asUtf8String();
+    }
+
+    @Test
+    void aReceiptIsWrittenOnceWithAKeyedHashAndNeverTheSubjectId() throws Exception {
+        ErasureReceipts.Written first = receipts.write(event("alice@example.com"));
+        assertThat(first.written()).isTrue();
+        assertThat(first.location()).isEqualTo("s3://" + BUCKET + "/receipts/" + requestId + ".json");
+        String text = stored();
+        assertThat(text).doesNotContain("alice").contains(receipts.subjectHash("alice@example.com")).contains(PLAN).contains("\"erased\":1");
+        JsonNode r = Json.MAPPER.readTree(text);
+        assertThat(r.path("status").asText()).isEqualTo("COMPLETED");
+        assertThat(r.path("subjectHash").asText()).startsWith("hmac-sha256:").hasSize(12 + 64);
+
+        ErasureReceipts.Written again = receipts.write(event("alice@example.com"));
+        assertThat(again.written()).as("the same request gets the receipt it has").isFalse();
+        assertThat(stored()).isEqualTo(text);
+
+        assertThatThrownBy(() -> receipts.write(event("bob@example.com"))).isInstanceOf(ValidationException.class)
+            .hasMessageStartingWith("requestId: a receipt for another subject exists").hasMessageNotContaining("bob");
+        assertThat(stored()).isEqualTo(text);
+    }
+
+    @Test
+    void theStoreRefusesASecondConditionalWrite() {
+        receipts.write(event("carol"));
+        String text = stored();
+        assertThatThrownBy(() -> s3.putObject(b -> b.bucket(BUCKET).key("receipts/" + requestId + ".json").ifNoneMatch("*"),
+            RequestBody.fromString("{}"))).isInstanceOf(S3Exception.class).satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(412));
+        assertThat(stored()).isEqualTo(text);
+    }
+
+    @Test
+    void forgedOrIncompleteSummariesAreRefusedAndNothingIsWritten() {
+        Map<String, java.util.function.Consumer<ObjectNode>> forged = new java.util.LinkedHashMap<>();
+        forged.put("status: ", e -> e.put("status", "FAILED"));
+        forged.put("targets[0].failed: ", e -> ((ObjectNode) e.path("targets").get(0)).put("failed", true));
+        forged.put("targets[0].result.dryRun: ", e -> ((ObjectNode) e.path("targets").get(0).path("result")).put("dryRun", true));
+        forged.put("targets[0].result.rows: unknown field", e -> ((ObjectNode) e.path("targets").get(0).path("result")).putArray("rows").add("alice"));
+        forged.put("targets[0].result.items[0].email: unknown field", e -> ((ObjectNode) e.path("targets").get(0).path("result").path("items").get(0))
+            .put("email", "alice@example.com"));
+        forged.put("targets[0].result.items[0].erased: ", e -> ((ObjectNode) e.path("targets").get(0).path("result").path("items").get(0))
+            .put("erased", -1));
+        forged.put("targets[0].result.plan: ", e -> ((ObjectNode) e.path("targets").get(0).path("result")).put("plan", "v1"));
+        forged.put("requestId: ", e -> e.put("requestId", "../escape"));
+        forged.put("startedAt: ", e -> e.put("startedAt", "yesterday"));
+        forged.put("subject.id: ", e -> e.putObject("subject").put("id", "a\u0000b"));
+        for (var f : forged.entrySet()) {
+            ObjectNode e = event("alice");
+            f.getValue().accept(e);
+            assertThatThrownBy(() -> receipts.write(e)).as(f.getKey()).isInstanceOf(ValidationException.class).hasMessageStartingWith(f.getKey());
+        }
+        assertThat(s3.listObjectsV2(b -> b.bucket(BUCKET).prefix("receipts/" + requestId)).contents()).isEmpty();
+    }
+}

@@ -38,11 +38,25 @@ class ErasureServiceTest {
         String pgDb = TestServers.unique("erasure");
         pg.createDatabase(pgDb);
         String mongoDb = TestServers.unique("erasure");
+        cleanElasticsearch(es);
+        try {
+            erase(pg, mongo, es, pgDb, mongoDb);
+        } finally {
+            cleanElasticsearch(es);
+        }
+    }
+
+    /** The examples' indices, template, history and lock: the node is shared with other tests, which expect it empty. */
+    private static void cleanElasticsearch(ElasticsearchServer es) {
         try (ElasticClient c = new ElasticClient(new ConnectionSecrets.Elastic(es.url(), null, null, null))) {
-            for (String index : List.of("tidemark_schema_history", "tidemark_lock", "audit-v1", "tracks-v1", "genres")) {
+            for (String index : List.of("tidemark_schema_history", "tidemark_lock", "audit-v1", "tracks-v1", "genres-v1")) {
                 c.send("DELETE", "/" + index + "?ignore_unavailable=true", null);
             }
+            c.send("DELETE", "/_index_template/tracks", null);
         }
+    }
+
+    private static void erase(PostgresServer pg, MongoServer mongo, ElasticsearchServer es, String pgDb, String mongoDb) throws Exception {
         String examples = Repo.root().resolve("examples").toString();
         var empty = Files.createTempDirectory("tidemark-no-plan");
         TidemarkConfig config = new TidemarkConfig(List.of(

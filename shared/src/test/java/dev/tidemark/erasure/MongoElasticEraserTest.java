@@ -180,6 +180,12 @@ class MongoElasticEraserTest {
                 assertThatThrownBy(() -> eraser.erase(c, user(1), false)).isInstanceOf(ValidationException.class).hasMessageStartingWith(bad.getValue());
             }
             assertThat(ids(c, "audit-v0")).hasSize(v0.size() - 2);
+        } finally {
+            try (ElasticClient c = new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null))) {
+                for (String i : List.of("audit-v1", "audit-v0", "tracks-x")) {
+                    c.send("DELETE", "/" + i + "?ignore_unavailable=true", null);
+                }
+            }
         }
     }
 }

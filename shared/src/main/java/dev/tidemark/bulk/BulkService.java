@@ -26,7 +26,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -360,14 +359,8 @@ public final class BulkService {
 
     private static Connection postgres(TargetConfig t, String secret) {
         ConnectionSecrets.Postgres p = ConnectionSecrets.postgres(t.secretId(), secret, t.database());
-        java.util.Properties props = new java.util.Properties();
-        props.setProperty("user", p.username());
-        props.setProperty("password", p.password());
-        props.setProperty("connectTimeout", "10");
-        props.setProperty("logServerErrorDetail", "false");
-        props.setProperty("ApplicationName", "tidemark-bulk");
         try {
-            return DriverManager.getConnection(p.jdbcUrl(), props);
+            return p.open("tidemark-bulk");
         } catch (SQLException e) {
             LOG.warn("postgres target '{}': cannot connect: {}", t.name(), SqlStates.describe(e));
             throw SqlStates.transientState(e.getSQLState()) || e.getSQLState() == null

@@ -40,12 +40,9 @@ public final class ElasticEraser {
         if (plan.store() != Store.ELASTICSEARCH) {
             throw new IllegalArgumentException("an Elasticsearch plan is needed");
         }
-        if (batchSize < 1 || batchSize > 10_000) {
-            throw new IllegalArgumentException("batchSize must be 1 to 10,000");
-        }
         this.target = target;
         this.plan = plan;
-        this.batchSize = batchSize;
+        this.batchSize = Erasures.batchSize(batchSize, 10_000);
     }
 
     /**
@@ -71,12 +68,7 @@ public final class ElasticEraser {
             out.add(run(client, item, subject, dryRun));
         }
         if (!dryRun) {
-            for (ErasureResult.Item i : out) {
-                if (i.remaining() != 0) {
-                    throw new StoreException("elasticsearch target '" + target + "': erasure verification found " + i.remaining()
-                        + " entr(y/ies) of the subject left in " + i.name(), null);
-                }
-            }
+            Erasures.requireNothingLeft("elasticsearch", target, out, "entr(y/ies)", "what was deleted stays deleted");
         }
         return new ErasureResult(Store.ELASTICSEARCH, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
     }

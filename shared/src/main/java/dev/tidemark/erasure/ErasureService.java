@@ -10,7 +10,6 @@ import dev.tidemark.postgres.SqlStates;
 import dev.tidemark.secrets.ConnectionSecrets;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -109,14 +108,8 @@ public final class ErasureService {
     }
 
     private static Connection connect(TargetConfig target, ConnectionSecrets.Postgres p) {
-        java.util.Properties props = new java.util.Properties();
-        props.setProperty("user", p.username());
-        props.setProperty("password", p.password());
-        props.setProperty("connectTimeout", "10");
-        props.setProperty("logServerErrorDetail", "false");
-        props.setProperty("ApplicationName", "tidemark-erasure");
         try {
-            return DriverManager.getConnection(p.jdbcUrl(), props);
+            return p.open("tidemark-erasure");
         } catch (SQLException e) {
             String what = "postgres target '" + target.name() + "': cannot connect (" + SqlStates.describe(e) + ")";
             throw SqlStates.transientState(e.getSQLState()) || e.getSQLState() == null ? new ConnectionException(what, e)

@@ -47,13 +47,10 @@ public final class MongoEraser {
         if (plan.store() != Store.MONGODB) {
             throw new IllegalArgumentException("a MongoDB plan is needed");
         }
-        if (batchSize < 1 || batchSize > 100_000) {
-            throw new IllegalArgumentException("batchSize must be 1 to 100,000");
-        }
         this.target = target;
         this.plan = plan;
         this.pseudonymKey = pseudonymKey.clone();
-        this.batchSize = batchSize;
+        this.batchSize = Erasures.batchSize(batchSize, 100_000);
     }
 
     /**
@@ -91,12 +88,7 @@ public final class MongoEraser {
                 out.add(run(database.getCollection(item.name()), item, subject, pseudonym, dryRun));
             }
             if (!dryRun) {
-                for (ErasureResult.Item i : out) {
-                    if (i.remaining() != 0) {
-                        throw new StoreException("mongodb target '" + target + "': erasure verification found " + i.remaining()
-                            + " document(s) of the subject left in " + i.name(), null);
-                    }
-                }
+                Erasures.requireNothingLeft("mongodb", target, out, "document(s)", "batches already done stay done");
             }
             return new ErasureResult(Store.MONGODB, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
         } catch (MongoException e) {

@@ -48,13 +48,10 @@ public final class PostgresEraser {
         if (plan.store() != Store.POSTGRES) {
             throw new IllegalArgumentException("a PostgreSQL plan is needed");
         }
-        if (batchSize < 1 || batchSize > 100_000) {
-            throw new IllegalArgumentException("batchSize must be 1 to 100,000");
-        }
         this.target = target;
         this.plan = plan;
         this.pseudonymKey = pseudonymKey.clone();
-        this.batchSize = batchSize;
+        this.batchSize = Erasures.batchSize(batchSize, 100_000);
         this.statementTimeout = statementTimeout;
     }
 
@@ -102,13 +99,10 @@ public final class PostgresEraser {
                 if (dryRun) {
                     connection.rollback();
                 } else {
-                    for (ErasureResult.Item i : out) {
-                        if (i.remaining() != 0) {
-                            connection.rollback();
-                            throw new StoreException("postgres target '" + target + "': erasure verification found " + i.remaining()
-                                + " row(s) of the subject left in " + i.name() + "; nothing was committed", null);
-                        }
+                    if (Erasures.firstLeft(out).isPresent()) {
+                        connection.rollback();
                     }
+                    Erasures.requireNothingLeft("postgres", target, out, "row(s)", "nothing was committed");
                     connection.commit();
                 }
                 return new ErasureResult(Store.POSTGRES, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);

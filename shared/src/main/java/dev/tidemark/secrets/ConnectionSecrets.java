@@ -39,6 +39,24 @@ public final class ConnectionSecrets {
             return "jdbc:postgresql://" + host + ":" + port + "/" + database + "?connectTimeout=10&tcpKeepAlive=true";
         }
 
+        /**
+         * Opens a connection for a data operation (bulk, erasure): these credentials, a 10 s connect timeout, and no
+         * server {@code DETAIL} in error messages (it can quote row values).
+         *
+         * @param applicationName what {@code pg_stat_activity} shows, e.g. {@code tidemark-bulk}
+         * @return an open connection; the caller closes it
+         * @throws java.sql.SQLException when it cannot be opened
+         */
+        public java.sql.Connection open(String applicationName) throws java.sql.SQLException {
+            java.util.Properties props = new java.util.Properties();
+            props.setProperty("user", username);
+            props.setProperty("password", password);
+            props.setProperty("connectTimeout", "10");
+            props.setProperty("logServerErrorDetail", "false");
+            props.setProperty("ApplicationName", applicationName);
+            return java.sql.DriverManager.getConnection(jdbcUrl(), props);
+        }
+
         @Override
         public String toString() {
             return "Postgres[" + host + ":" + port + "/" + database + " as " + username + "]";

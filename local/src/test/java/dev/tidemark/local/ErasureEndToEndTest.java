@@ -94,9 +94,11 @@ class ErasureEndToEndTest {
         assertThat(done.path("targets")).hasSize(3);
         for (JsonNode t : done.path("targets")) {
             assertThat(t.path("failed").asBoolean()).isFalse();
+            assertThat(t.path("coverage").isArray()).as("every target reports its plan's coverage findings").isTrue();
             assertThat(t.path("result").path("items")).allSatisfy(i -> assertThat(i.path("remaining").asLong()).isZero());
         }
         assertThat(done.path("targets").get(0).path("result").path("items").get(0).path("erased").asLong()).as("the user's message").isEqualTo(1);
+        assertThat(done.path("targets").get(0).path("coverage")).as("the example plan covers the example schema").isEmpty();
         assertThat(users("id = 7002")).isZero();
         assertThat(users("id = 7001")).as("another user stays").isEqualTo(1);
         assertThat(done.path("receipt").path("written").asBoolean()).as(done.toString()).isTrue();

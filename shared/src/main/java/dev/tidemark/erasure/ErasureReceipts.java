@@ -185,7 +185,8 @@ public final class ErasureReceipts {
             if (!t.isObject()) {
                 throw new ValidationException(f + ": expected an object");
             }
-            EventFields.unknown(t, Set.of("target", "failed", "result", "error"), f + ".");
+            // coverage findings stay in the state machine's output; the receipt records what was erased
+            EventFields.unknown(t, Set.of("target", "failed", "result", "error", "coverage"), f + ".");
             ObjectNode o = out.addObject();
             String name = EventFields.text(t, "target", f + ".", 64);
             if (name == null) {

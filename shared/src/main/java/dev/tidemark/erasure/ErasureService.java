@@ -65,6 +65,43 @@ public final class ErasureService {
     }
 
     /**
+     * The coverage check of a target's plan against its live schema ({@link ErasureCoverage}); reads metadata only.
+     *
+     * @param target a configured target
+     * @return the findings
+     * @throws ValidationException when the target has no plan, or the plan is malformed
+     * @throws ConnectionException when the store cannot be reached
+     */
+    public java.util.List<String> coverage(TargetConfig target) {
+        ErasurePlan plan = plan(target);
+        String secret = engines.secret(target);
+        return switch (target.store()) {
+            case POSTGRES -> {
+                try (Connection c = connect(target, ConnectionSecrets.postgres(target.secretId(), secret, target.database()))) {
+                    yield ErasureCoverage.postgres(c, plan);
+                } catch (SQLException e) {
+                    String what = "postgres target '" + target.name() + "': the coverage check failed (SQL state " + e.getSQLState() + ")";
+                    throw SqlStates.transientState(e.getSQLState()) ? new ConnectionException(what, e) : new StoreException(what, e);
+                }
+            }
+            case MONGODB -> {
+                ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
+                try (var client = EngineFactory.mongoClient(m, Duration.ofSeconds(60))) {
+                    yield ErasureCoverage.mongo(client.getDatabase(m.database()), plan);
+                } catch (com.mongodb.MongoException e) {
+                    String what = "mongodb target '" + target.name() + "': the coverage check failed: " + dev.tidemark.mongo.MongoErrors.describe(e);
+                    throw dev.tidemark.mongo.MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);
+                }
+            }
+            case ELASTICSEARCH -> {
+                try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), Duration.ofSeconds(60))) {
+                    yield ErasureCoverage.elastic(client, plan);
+                }
+            }
+        };
+    }
+
+    /**
      * Erases (or, on a dry run, counts) one data subject on one target.
      *
      * @param target a configured target

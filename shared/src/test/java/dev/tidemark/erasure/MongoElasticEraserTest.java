@@ -102,6 +102,19 @@ class MongoElasticEraserTest {
     }
 
     @Test
+    void theMongoCoverageCheckFindsSubjectFieldsOutsideThePlanAndUnindexedOnes(MongoServer server) throws Exception {
+        try (MongoClient client = MongoClients.create(server.uri())) {
+            MongoDatabase db = seeded(client);
+            db.getCollection("orders").insertOne(new Document("user_id", 1L));
+            db.getCollection("consent").createIndex(new Document("user_id", 1).append("purpose", 1));
+            assertThat(ErasureCoverage.mongo(db, example(Store.MONGODB))).containsExactly(
+                "orders holds documents with a field user_id, named like the subject's, but orders is not in the plan",
+                "geo_events.user_id has no index that starts with it: an erasure scans geo_events",
+                "user_profiles.user_id has no index that starts with it: an erasure scans user_profiles");
+        }
+    }
+
+    @Test
     void aMongoDryRunAndABadPlanChangeNothing(MongoServer server) throws Exception {
         try (MongoClient client = MongoClients.create(server.uri())) {
             MongoDatabase db = seeded(client);
@@ -150,13 +163,16 @@ class MongoElasticEraserTest {
             c.send("PUT", "/audit-v1", "{\"settings\": {\"number_of_replicas\": 0}, \"mappings\": {\"properties\": {\"actor_id\": {\"type\": \"keyword\"}}}, "
                 + "\"aliases\": {\"audit\": {\"is_write_index\": true}}}");
             c.send("POST", "/_aliases", "{\"actions\": [{\"add\": {\"index\": \"audit-v0\", \"alias\": \"audit\"}}]}");
-            c.send("PUT", "/tracks-x", "{\"settings\": {\"number_of_replicas\": 0}}");
+            c.send("PUT", "/tracks-x", "{\"settings\": {\"number_of_replicas\": 0}, \"mappings\": {\"properties\": {\"actor_id\": {\"type\": \"keyword\"}}}}");
             for (int u = 1; u <= 3; u++) {
                 for (int k = 0; k < 5; k++) {
                     index(c, k % 2 == 0 ? "audit-v1" : "audit-v0", u + "-" + k, "{\"actor_id\": \"" + u + "\", \"k\": " + k + "}");
                 }
                 index(c, "tracks-x", "t" + u, "{\"actor_id\": \"" + u + "\"}");
             }
+            assertThat(ErasureCoverage.elastic(c, example(Store.ELASTICSEARCH))).as("audit-v0 and audit-v1 are the plan's alias")
+                .contains("tracks-x maps a field actor_id, named like the subject's, but tracks-x is not in the plan")
+                .noneMatch(f -> f.startsWith("audit-v"));
             List<String> v0 = ids(c, "audit-v0");
             List<String> v1 = ids(c, "audit-v1");
             List<String> tracks = ids(c, "tracks-x");

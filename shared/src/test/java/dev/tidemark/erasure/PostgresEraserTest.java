@@ -233,4 +233,20 @@ class PostgresEraserTest {
         ErasureResult again = new PostgresEraser("app-db", pseudonymise, KEY, 10, Duration.ofSeconds(30)).erase(connection, user("2"), false);
         assertThat(again.items().getFirst().anonymised()).as("already pseudonymised: nothing to do").isZero();
     }
+
+    @Test
+    void theCoverageCheckFindsSubjectReferencesOutsideThePlanAndUnindexedSubjectColumns() throws Exception {
+        assertThat(ErasureCoverage.postgres(connection, plan)).as("the example plan covers the example schema").isEmpty();
+        connection.createStatement().execute("CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id) ON DELETE CASCADE)");
+        assertThat(ErasureCoverage.postgres(connection, plan)).containsExactly(
+            "public.orders.user_id references public.users.id, the subject's key, but the plan does not match public.orders on it "
+                + "(ON DELETE CASCADE removes its rows with the subject's, uncounted)",
+            "public.orders.user_id is named like a subject column, but public.orders is not in the plan");
+        ErasurePlan withOrders = ErasurePlan.parse(Store.POSTGRES, """
+            {"subject": {"name": "user", "idType": "integer"},
+             "tables": [{"table": "orders", "match": {"column": "user_id"}, "action": "delete"},
+                        {"table": "users", "match": {"column": "id"}, "action": "delete"}]}""");
+        assertThat(ErasureCoverage.postgres(connection, withOrders)).contains(
+            "public.orders.user_id has no index that starts with it: an erasure scans public.orders");
+    }
 }

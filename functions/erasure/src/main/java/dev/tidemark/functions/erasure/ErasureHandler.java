@@ -23,8 +23,8 @@ import java.util.Set;
 /**
  * Lambda handler of the erasure function: one target's part of an erasure request (GDPR Art. 17).
  * Input: {@code {"requestId": "req-2026-0042", "target": "app-db", "subject": {"id": "42"}, "dryRun": false}}. Output:
- * {@code {"requestId": ..., "target": ..., "result": ErasureResult}}: counts per table, collection or index, never the
- * subject id. Errors leave with their code and retry decision ({@link FunctionRuntime#answer}); the log names the request
+ * {@code {"requestId": ..., "target": ..., "result": ErasureResult, "coverage": [...]}}: counts per table, collection or
+ * index, and the plan's coverage findings ({@link dev.tidemark.erasure.ErasureCoverage}), never the subject id. Errors leave with their code and retry decision ({@link FunctionRuntime#answer}); the log names the request
  * and the target, never the subject.
  */
 public final class ErasureHandler implements RequestStreamHandler {
@@ -80,18 +80,20 @@ public final class ErasureHandler implements RequestStreamHandler {
             throw new ValidationException("subject.id: expected a string or a whole number");
         }
         boolean dryRun = EventFields.flag(event, "dryRun");
-        ErasureResult result = PowertoolsLogging.withLogging(context, () -> {
+        ObjectNode out = PowertoolsLogging.withLogging(context, () -> {
             var service = runtime.erasure();
             TargetConfig target = service.target(targetName);
             ErasureResult r = service.erase(target, id.asText(), dryRun);
-            LOG.info("erasure {} on target {}{}: {} item(s), {} ms", requestId, target.name(), dryRun ? " (dry run)" : "", r.items().size(),
-                r.durationMs());
-            return r;
+            java.util.List<String> coverage = service.coverage(target);
+            LOG.info("erasure {} on target {}{}: {} item(s), {} ms, {} coverage finding(s)", requestId, target.name(), dryRun ? " (dry run)" : "",
+                r.items().size(), r.durationMs(), coverage.size());
+            ObjectNode answer = Json.MAPPER.createObjectNode();
+            answer.put("requestId", requestId);
+            answer.put("target", targetName);
+            answer.set("result", Json.MAPPER.valueToTree(r));
+            answer.set("coverage", Json.MAPPER.valueToTree(coverage));
+            return answer;
         });
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("requestId", requestId);
-        out.put("target", targetName);
-        out.set("result", Json.MAPPER.valueToTree(result));
         Json.MAPPER.writeValue(output, out);
     }
 }

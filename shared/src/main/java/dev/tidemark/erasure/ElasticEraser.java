@@ -106,7 +106,7 @@ public final class ElasticEraser {
         } else {
             term.put(item.match(), subject.value());
         }
-        long matched = count(client, index, query);
+        long matched = dryRun ? count(client, index, query) : -1;
         long erased = 0;
         if (!dryRun) {
             while (true) {
@@ -146,9 +146,15 @@ public final class ElasticEraser {
                         throw status == 429 || status >= 500 ? new ConnectionException(what) : new StoreException(what, null);
                     }
                 }
+                if (found.size() < batchSize) {
+                    break; // a short batch was the last one
+                }
             }
         }
         long remaining = count(client, index, query);
+        if (matched < 0) {
+            matched = erased + remaining;
+        }
         return new ErasureResult.Item(item.name(), "delete", matched, erased, 0, remaining, (System.nanoTime() - t0) / 1_000_000);
     }
 

@@ -20,7 +20,8 @@ public record ErasureResult(Store store, String target, boolean dryRun, String p
     /**
      * @param name the table ({@code schema.table}), collection or index
      * @param action {@code delete} or {@code anonymise}
-     * @param matched how many rows, documents or entries held the subject before
+     * @param matched how many rows, documents or entries held the subject before (for a delete: erased plus remaining,
+     *                counted once, after)
      * @param erased how many were deleted
      * @param anonymised how many were anonymised
      * @param remaining how many still hold the subject after (verified by counting; 0 on success)

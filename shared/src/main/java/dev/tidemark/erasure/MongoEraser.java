@@ -100,7 +100,7 @@ public final class MongoEraser {
     private ErasureResult.Item run(MongoCollection<Document> c, ErasurePlan.Item item, SubjectId subject, String pseudonym, boolean dryRun) {
         long t0 = System.nanoTime();
         Bson match = Filters.eq(item.match(), subject.typed());
-        long matched = c.countDocuments(match);
+        long matched = item.action() == ErasurePlan.Action.DELETE && !dryRun ? -1 : c.countDocuments(match);
         long erased = 0;
         long anonymised = 0;
         Bson pending = match;
@@ -124,17 +124,26 @@ public final class MongoEraser {
             if (!dryRun) {
                 Bson update = Updates.combine(changes);
                 List<Object> ids;
-                while (!(ids = ids(c, pending)).isEmpty()) {
-                    anonymised += c.updateMany(Filters.and(Filters.in("_id", ids), pending), update).getModifiedCount();
-                }
+                do {
+                    ids = ids(c, pending);
+                    if (!ids.isEmpty()) {
+                        anonymised += c.updateMany(Filters.and(Filters.in("_id", ids), pending), update).getModifiedCount();
+                    }
+                } while (ids.size() == batchSize); // a short batch was the last one
             }
         } else if (!dryRun) {
             List<Object> ids;
-            while (!(ids = ids(c, match)).isEmpty()) {
-                erased += c.deleteMany(Filters.and(Filters.in("_id", ids), match)).getDeletedCount();
-            }
+            do {
+                ids = ids(c, match);
+                if (!ids.isEmpty()) {
+                    erased += c.deleteMany(Filters.and(Filters.in("_id", ids), match)).getDeletedCount();
+                }
+            } while (ids.size() == batchSize);
         }
         long remaining = c.countDocuments(pending);
+        if (matched < 0) {
+            matched = erased + remaining;
+        }
         return new ErasureResult.Item(item.name(), item.action() == ErasurePlan.Action.DELETE ? "delete" : "anonymise", matched, erased,
             anonymised, remaining, (System.nanoTime() - t0) / 1_000_000);
     }

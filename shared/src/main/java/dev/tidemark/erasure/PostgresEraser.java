@@ -130,23 +130,29 @@ public final class PostgresEraser {
 
     private ErasureResult.Item run(Connection c, Resolved r, SubjectId subject, String pseudonym, boolean dryRun) throws SQLException {
         long t0 = System.nanoTime();
-        long matched = count(c, "SELECT count(*) FROM " + r.qualified() + " t WHERE " + r.match(), subject, List.of());
+        String countMatched = "SELECT count(*) FROM " + r.qualified() + " t WHERE " + r.match();
+        long matched;
         long erased = 0;
         long anonymised = 0;
         long remaining;
         ErasurePlan.Item item = r.item();
         if (item.action() == ErasurePlan.Action.DELETE) {
-            if (!dryRun) {
+            if (dryRun) {
+                matched = count(c, countMatched, subject, List.of());
+                remaining = matched;
+            } else {
                 String sql = "DELETE FROM " + r.qualified() + " WHERE (tableoid, ctid) IN (SELECT t.tableoid, t.ctid FROM " + r.qualified()
                     + " t WHERE " + r.match() + " LIMIT " + batchSize + ")";
                 int n;
                 do {
                     n = update(c, sql, subject, List.of());
                     erased += n;
-                } while (n > 0);
+                } while (n == batchSize); // a short batch was the last one
+                remaining = count(c, countMatched, subject, List.of());
+                matched = erased + remaining; // one transaction: what was there before
             }
-            remaining = dryRun ? matched : count(c, "SELECT count(*) FROM " + r.qualified() + " t WHERE " + r.match(), subject, List.of());
         } else {
+            matched = count(c, countMatched, subject, List.of());
             List<Object> values = new ArrayList<>();
             StringBuilder set = new StringBuilder();
             StringBuilder pending = new StringBuilder();
@@ -178,7 +184,7 @@ public final class PostgresEraser {
                 do {
                     n = updateSetFirst(c, sql, values, subject);
                     anonymised += n;
-                } while (n > 0);
+                } while (n == batchSize);
             }
             remaining = count(c, "SELECT count(*) FROM " + r.qualified() + " t WHERE " + where, subject, values);
         }

@@ -127,7 +127,7 @@ public final class MongoEraser {
                 do {
                     ids = ids(c, pending);
                     if (!ids.isEmpty()) {
-                        anonymised += c.updateMany(Filters.and(Filters.in("_id", ids), pending), update).getModifiedCount();
+                        anonymised += c.updateMany(Filters.and(pending, Filters.in("_id", ids)), update).getModifiedCount();
                     }
                 } while (ids.size() == batchSize); // a short batch was the last one
             }
@@ -136,7 +136,8 @@ public final class MongoEraser {
             do {
                 ids = ids(c, match);
                 if (!ids.isEmpty()) {
-                    erased += c.deleteMany(Filters.and(Filters.in("_id", ids), match)).getDeletedCount();
+                    // the subject's match first: a server without a usable index tests it before the list of ids
+                    erased += c.deleteMany(Filters.and(match, Filters.in("_id", ids))).getDeletedCount();
                 }
             } while (ids.size() == batchSize);
         }

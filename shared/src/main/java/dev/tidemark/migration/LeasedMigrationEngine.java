@@ -35,15 +35,15 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
     /** Start of the error text of a record written before a migration runs and not yet completed. */
     public static final String IN_PROGRESS = "started at ";
 
+    /** The longest a run that failed keeps trying to leave its record while the store is unreachable: 15 s. */
+    static final Duration SETTLE_LIMIT = Duration.ofSeconds(15);
+
     private final Store store;
     private final String target;
     private final List<MigrationScript> scripts;
     private final HistoryStore history;
     private final LeaseStore lock;
     private final Duration leaseLength;
-
-    /** The longest a run that failed keeps trying to leave its record while the store is unreachable: 15 s. */
-    static final Duration SETTLE_LIMIT = Duration.ofSeconds(15);
     private final Duration lockWait;
     private final String installedBy;
     private Map<String, String> placeholderValues;

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.engine.EngineFactory;
 import dev.tidemark.error.TidemarkException;
+import dev.tidemark.error.ValidationException;
 import dev.tidemark.functions.rollback.RollbackHandler;
 import dev.tidemark.functions.upgrade.UpgradeHandler;
 import dev.tidemark.json.Json;
@@ -70,9 +71,18 @@ public final class TidemarkCli {
         });
     }
 
+    /**
+     * The caller's working directory: {@code bin/tidemark} changes to the repository before it starts Java, and passes
+     * where it was called from as {@code tidemark.cwd}, so relative paths mean what the caller meant.
+     */
+    static Path callerDirectory() {
+        return Path.of(System.getProperty("tidemark.cwd", "")).toAbsolutePath();
+    }
+
     /** Options shared by the commands that read a migration directory. */
     static class MigrationOptions {
-        @Option(names = "--migrations", description = "Migrations laid out like examples/ (default: examples).")
+        @Option(names = "--migrations", description = "Migrations laid out like examples/ (a folder per store), or one store's flat folder "
+            + "with --store (default: examples). Relative to the current directory.")
         Path migrations;
 
         @Option(names = "--store", description = "Only this store: postgres, mongodb or elasticsearch (default: every store present).")
@@ -81,18 +91,42 @@ public final class TidemarkCli {
         @Option(names = "--json", description = "Print JSON instead of text.")
         boolean json;
 
-        List<Store> stores() {
-            List<Store> out = new ArrayList<>();
-            for (Store s : Store.values()) {
-                if ((store == null || Store.of(store) == s) && Files.isDirectory(dir().resolve(s.id()))) {
-                    out.add(s);
-                }
-            }
-            return out;
+        Path dir() {
+            return migrations == null ? LocalRollout.findRepo(callerDirectory()).resolve("examples").toAbsolutePath()
+                : callerDirectory().resolve(migrations).normalize();
         }
 
-        Path dir() {
-            return (migrations == null ? LocalRollout.findRepo(Path.of("").toAbsolutePath()).resolve("examples") : migrations).toAbsolutePath();
+        /**
+         * @return each selected store's migration folder: {@code <dir>/<store>}, or {@code <dir>} itself when it is a flat
+         *         folder and {@code --store} names its store
+         * @throws ValidationException naming {@code --migrations} or {@code --store} when the folder does not exist, holds
+         *                             no folder of any store, or a selected store has no migration there (exit 2)
+         */
+        Map<Store, Path> folders() {
+            Path dir = dir();
+            if (!Files.isDirectory(dir)) {
+                throw new ValidationException("--migrations: no such directory: " + dir);
+            }
+            Store only;
+            try {
+                only = store == null ? null : Store.of(store);
+            } catch (ValidationException e) {
+                throw new ValidationException("--store: '" + store + "' is not one of postgres, mongodb, elasticsearch");
+            }
+            Map<Store, Path> out = new LinkedHashMap<>();
+            for (Store s : Store.values()) {
+                if ((only == null || only == s) && Files.isDirectory(dir.resolve(s.id()))) {
+                    out.put(s, dir.resolve(s.id()));
+                }
+            }
+            if (out.isEmpty() && only != null) {
+                out.put(only, dir); // a flat folder, Flyway style
+            }
+            if (out.isEmpty()) {
+                throw new ValidationException("--migrations: " + dir + " holds no postgres/, mongodb/ or elasticsearch/ folder; for a flat folder "
+                    + "of one store's migrations, name the store with --store");
+            }
+            return out;
         }
 
         /** @return each selected store's versioned and undo migrations, read once */
@@ -101,11 +135,39 @@ public final class TidemarkCli {
                 throw new IllegalStateException("S3 is not read by the local commands");
             });
             Map<Store, EngineFactory.Migrations> out = new LinkedHashMap<>();
-            for (Store s : stores()) {
-                List<ScriptFile> files = reader.read(Location.parse("filesystem:" + dir().resolve(s.id())), s.extension());
-                out.put(s, new EngineFactory.Migrations(MigrationResolver.resolve(s, files), MigrationResolver.resolveUndo(s, files)));
+            for (Map.Entry<Store, Path> f : folders().entrySet()) {
+                Store s = f.getKey();
+                List<ScriptFile> files = reader.read(Location.parse("filesystem:" + f.getValue()), s.extension());
+                EngineFactory.Migrations m = new EngineFactory.Migrations(MigrationResolver.resolve(s, files), MigrationResolver.resolveUndo(s, files));
+                if (m.versioned().isEmpty()) {
+                    throw new ValidationException("--migrations: " + f.getValue() + " holds no " + s.id() + " migration (V<version>__<description>."
+                        + s.extension() + ")");
+                }
+                out.put(s, m);
             }
             return out;
+        }
+
+        /** @return e.g. {@code postgres 14, mongodb 10}: files read per store (versioned and undo) */
+        static String filesRead(Map<Store, EngineFactory.Migrations> sets) {
+            List<String> parts = new ArrayList<>();
+            sets.forEach((s, m) -> parts.add(s.id() + " " + (m.versioned().size() + m.undo().size())));
+            return String.join(", ", parts);
+        }
+    }
+
+    /**
+     * The last line of every command that reads migrations, so a pipeline never mistakes silence for a pass:
+     * {@code lint: read postgres 14, mongodb 10 file(s); 3 finding(s), 0 blocking; exit 0}. With {@code --json} it goes to
+     * standard error, so standard output stays one JSON document.
+     */
+    static void summary(String command, Map<Store, EngineFactory.Migrations> sets, String outcome, int exit, boolean json) {
+        String line = command + ": read " + MigrationOptions.filesRead(sets) + " file(s); " + outcome + "; exit " + exit;
+        if (json) {
+            System.out.flush();
+            System.err.println(line);
+        } else {
+            System.out.println(line);
         }
     }
 
@@ -118,7 +180,8 @@ public final class TidemarkCli {
         @Override
         public Integer call() throws IOException {
             List<LintReport> reports = new ArrayList<>();
-            options.migrations().forEach((s, m) -> reports.add(Linter.lint(s, m.versioned(), m.undo(), List.of())));
+            Map<Store, EngineFactory.Migrations> sets = options.migrations();
+            sets.forEach((s, m) -> reports.add(Linter.lint(s, m.versioned(), m.undo(), List.of())));
             long blocking = reports.stream().mapToLong(r -> r.blocking().size()).sum();
             if (options.json) {
                 System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(reports));
@@ -132,7 +195,9 @@ public final class TidemarkCli {
                         r.blocking().size());
                 }
             }
-            return blocking == 0 ? 0 : 1;
+            int exit = blocking == 0 ? 0 : 1;
+            summary("lint", sets, reports.stream().mapToLong(r -> r.findings().size()).sum() + " finding(s), " + blocking + " blocking", exit, options.json);
+            return exit;
         }
     }
 
@@ -187,7 +252,8 @@ public final class TidemarkCli {
 
         @Override
         public Integer call() throws IOException {
-            Map<Store, ReversibilityReport> reports = reversibility(options.migrations());
+            Map<Store, EngineFactory.Migrations> sets = options.migrations();
+            Map<Store, ReversibilityReport> reports = reversibility(sets);
             if (options.json) {
                 System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(reports.values()));
             } else {
@@ -202,7 +268,10 @@ public final class TidemarkCli {
                         r.reapplied() ? "gives the same schema" : "differs: " + r.reapplyDifferences(), r.executionTimeMs());
                 }
             }
-            return reports.values().stream().allMatch(ReversibilityReport::reversible) ? 0 : 1;
+            int exit = reports.values().stream().allMatch(ReversibilityReport::reversible) ? 0 : 1;
+            summary("check-reversibility", sets, reports.values().stream().filter(r -> !r.reversible()).count() + " store(s) with an undo that "
+                + "does not restore the schema", exit, options.json);
+            return exit;
         }
     }
 
@@ -213,13 +282,14 @@ public final class TidemarkCli {
         @CommandLine.Mixin
         MigrationOptions options = new MigrationOptions();
 
-        @Option(names = "--out", description = "Output directory (default: target/migration-report).")
+        @Option(names = "--out", description = "Output directory, relative to the current directory (default: target/migration-report).")
         Path out = Path.of("target/migration-report");
 
         @Override
         public Integer call() throws IOException {
             Map<Store, EngineFactory.Migrations> sets = options.migrations();
             Map<Store, ReversibilityReport> checks = reversibility(sets);
+            Path out = callerDirectory().resolve(this.out).normalize();
             Files.createDirectories(out);
             for (Map.Entry<Store, ReversibilityReport> e : checks.entrySet()) {
                 Store s = e.getKey();
@@ -230,6 +300,7 @@ public final class TidemarkCli {
                 Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.resolve(s.id() + ".json").toFile(), report);
                 System.out.println("wrote " + out.resolve(s.id() + ".md") + " and .json (" + report.migrations().size() + " migration(s))");
             }
+            summary("report", sets, checks.size() * 2 + " file(s) written to " + out, 0, false);
             return 0;
         }
     }

@@ -115,6 +115,34 @@ class RolloutEndToEndTest {
         assertThat(PROGRESS.toString(StandardCharsets.UTF_8)).doesNotContain(password);
     }
 
+    @Test
+    @Order(4)
+    void aReleaseTheLintRefusesEndsInLintFailedBeforeAnyTargetChanges() throws Exception {
+        Path release = temp.resolve("lint-refused");
+        copy(repo.resolve("examples"), release);
+        Files.writeString(release.resolve("elasticsearch/V6__create_playlists_index.http"),
+            "PUT /playlists-v1\n{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}\n");
+        Files.writeString(release.resolve("elasticsearch/U6__create_playlists_index.http"), "DELETE /playlists-v1\n");
+        Files.writeString(release.resolve("postgres/V8__drop_consent.sql"), "DROP TABLE consent;\n");
+        Files.writeString(release.resolve("postgres/U8__drop_consent.sql"), "SELECT 1;\n");
+        rollout.stack().uploadMigrations(release);
+        StateMachineRunner.Execution execution = run(mongoLastEvent());
+        assertThat(execution.succeeded()).isFalse();
+        assertThat(execution.report().path("error").asText()).isEqualTo("Tidemark.LintFailed");
+        assertThat(execution.report().path("cause").asText()).contains("target 'app-db'").contains("PG004").contains("V8__drop_consent.sql");
+        assertThat(execution.transcript()).as("nothing was upgraded, so nothing is compensated")
+            .noneMatch(l -> l.contains("UpgradeTarget")).noneMatch(l -> l.contains("Compensate"));
+        try (var c = java.sql.DriverManager.getConnection(rollout.stack().postgres().jdbcUrl(LocalStack.DATABASE), "postgres",
+            rollout.stack().postgresPassword()); var rs = c.createStatement().executeQuery("SELECT to_regclass('consent') IS NOT NULL")) {
+            rs.next();
+            assertThat(rs.getBoolean(1)).isTrue();
+        }
+        try (var es = new dev.tidemark.elastic.ElasticClient(new dev.tidemark.secrets.ConnectionSecrets.Elastic(
+            rollout.stack().elastic().url(), null, null, null))) {
+            assertThat(es.send("HEAD", "/playlists-v1", null).status()).as("the store linted clean was not upgraded either").isEqualTo(404);
+        }
+    }
+
     private StateMachineRunner.Execution run(Path event) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         return rollout.rollout(event, 1500, new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -152,7 +180,7 @@ class RolloutEndToEndTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aMongoMigrationFailingMidwayRollsEveryStoreBackToItsPreRolloutVersion() throws Exception {
         rollout.stack().uploadMigrations(brokenRelease(true));
         StateMachineRunner.Execution execution = run(mongoLastEvent());
@@ -190,7 +218,7 @@ class RolloutEndToEndTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aRollbackThatCannotUndoAFailedMigrationEndsInRollbackFailedListingWhatWasRolledBack() throws Exception {
         rollout.stack().uploadMigrations(brokenRelease(false));
         StateMachineRunner.Execution execution = run(mongoLastEvent());
@@ -204,7 +232,7 @@ class RolloutEndToEndTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aRolloutOnATargetWithAFailedMigrationStopsAtPreflightAndChangesNothing() {
         StateMachineRunner.Execution execution = run(mongoLastEvent0());
         assertThat(execution.succeeded()).isFalse();

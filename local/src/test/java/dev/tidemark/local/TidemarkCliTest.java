@@ -39,6 +39,7 @@ class TidemarkCliTest {
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).contains("ERROR   PG004 postgres/V1__orders.sql:3 DROP TABLE legacy_orders deletes the table and its data",
             "WARNING TM001 postgres/V1__orders.sql:1", "postgres: 1 file(s), 2 finding(s), 1 blocking");
+        assertThat(run.out().strip()).as("every command ends with a summary").endsWith("lint: read postgres 1 file(s); 2 finding(s), 1 blocking; exit 1");
         Files.writeString(dir.resolve("postgres/V1__orders.sql"), "-- tidemark:approve PG004 exported to s3://backups/legacy_orders (ticket 812)\n"
             + "CREATE TABLE orders (id bigint PRIMARY KEY);\nDROP TABLE legacy_orders;\n");
         Run approved = run("lint", "--migrations", dir.toString(), "--json");
@@ -66,5 +67,51 @@ class TidemarkCliTest {
         JsonNode json = Json.MAPPER.readTree(out.resolve("mongodb.json").toFile());
         assertThat(json.path("migrations")).hasSize(5);
         assertThat(json.path("migrations").findValuesAsText("reversibility")).containsOnly("RESTORED");
+    }
+
+    @Test
+    void nothingPassesSilently(@TempDir Path dir) throws Exception {
+        Run missing = run("lint", "--migrations", dir.resolve("db").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.out()).contains("lint could not run: --migrations: no such directory: " + dir.resolve("db"));
+
+        Files.createDirectories(dir.resolve("db"));
+        Files.writeString(dir.resolve("db/V1__orders.sql"), "CREATE TABLE orders (id bigint PRIMARY KEY);\n");
+        Run flat = run("lint", "--migrations", dir.resolve("db").toString());
+        assertThat(flat.exit()).as("a flat folder without --store").isEqualTo(2);
+        assertThat(flat.out()).contains("holds no postgres/, mongodb/ or elasticsearch/ folder; for a flat folder of one store's migrations, "
+            + "name the store with --store");
+
+        Run withStore = run("lint", "--migrations", dir.resolve("db").toString(), "--store", "postgres");
+        assertThat(withStore.exit()).isZero();
+        assertThat(withStore.out().strip()).endsWith("lint: read postgres 1 file(s); 1 finding(s), 0 blocking; exit 0");
+
+        Run otherStore = run("check-reversibility", "--migrations", dir.resolve("db").toString(), "--store", "mongodb");
+        assertThat(otherStore.exit()).isEqualTo(2);
+        assertThat(otherStore.out()).contains("check-reversibility could not run: --migrations: " + dir.resolve("db")
+            + " holds no mongodb migration (V<version>__<description>.json)");
+
+        Run badStore = run("lint", "--migrations", dir.resolve("db").toString(), "--store", "Postgres");
+        assertThat(badStore.exit()).isEqualTo(2);
+        assertThat(badStore.out()).contains("--store: 'Postgres' is not one of postgres, mongodb, elasticsearch");
+    }
+
+    @Test
+    void aRelativePathMeansTheCallersDirectory(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("db/postgres"));
+        Files.writeString(dir.resolve("db/postgres/V1__orders.sql"), "CREATE TABLE orders (id bigint PRIMARY KEY);\n");
+        String before = System.getProperty("tidemark.cwd");
+        System.setProperty("tidemark.cwd", dir.toString());
+        try {
+            Run run = run("lint", "--migrations", "db");
+            assertThat(run.exit()).as(run.out()).isZero();
+            assertThat(run.out()).contains("lint: read postgres 1 file(s)");
+        } finally {
+            if (before == null) {
+                System.clearProperty("tidemark.cwd");
+            } else {
+                System.setProperty("tidemark.cwd", before);
+            }
+        }
     }
 }

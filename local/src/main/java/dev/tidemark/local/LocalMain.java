@@ -91,13 +91,32 @@ public final class LocalMain implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (LocalRollout rollout = LocalRollout.start(root, dataDir, migrationsDir, Map.of(), console)) {
             StateMachineRunner.Execution execution = rollout.execute(logicalId, eventFile, null, console);
-            if (!logicalId.equals("RolloutStateMachine")) {
+            if (logicalId.equals("ErasureStateMachine")) {
+                var output = execution.report().path("output");
+                for (var t : output.path("targets")) {
+                    long erased = 0;
+                    long remaining = 0;
+                    for (var i : t.path("result").path("items")) {
+                        erased += i.path("erased").asLong() + i.path("anonymised").asLong();
+                        remaining += i.path("remaining").asLong();
+                    }
+                    console.printf("  %-10s %s%n", t.path("target").asText(), t.path("failed").asBoolean() ? "FAILED: " + t.path("error").asText()
+                        : (output.path("dryRun").asBoolean() ? remaining + " to erase (dry run)" : erased + " erased or anonymised, " + remaining
+                        + " left") + ", " + t.path("coverage").size() + " coverage finding(s)");
+                }
+                console.printf("  request %s: %s%s%n", output.path("requestId").asText(), output.path("status").asText(),
+                    output.has("receipt") ? ", receipt " + output.path("receipt").path("location").asText() : "");
+            } else if (!logicalId.equals("RolloutStateMachine")) {
                 var result = execution.report().path("output").path("result");
                 console.printf("  %s %s: %d part(s), %d record(s), %s%n", result.path("operation").asText(), result.path("location").asText(),
                     result.path("partsDone").asInt(), result.path("totalRecords").asLong(), result.path("phase").asText());
-                console.printf("%s in %d ms (function logs: %s)%n", execution.succeeded() ? stateMachine + " succeeded" : stateMachine + " FAILED",
+            }
+            if (!logicalId.equals("RolloutStateMachine")) {
+                // an erasure request whose targets did not all erase is FAILED even though its execution succeeded
+                boolean ok = execution.succeeded() && !"FAILED".equals(execution.report().path("output").path("status").asText());
+                console.printf("%s in %d ms (function logs: %s)%n", ok ? stateMachine + " succeeded" : stateMachine + " FAILED",
                     (System.nanoTime() - t0) / 1_000_000, root.relativize(log));
-                return execution.succeeded() ? 0 : 1;
+                return ok ? 0 : 1;
             }
             for (var t : execution.report().path("output").path("targets")) {
                 console.printf("  %-14s %-10s %s -> %s: %s, %d migration(s) applied%n", t.path("store").asText(), t.path("target").asText(),

@@ -109,7 +109,7 @@ public final class ErasureBench {
                 long[] bare = new long[requests];
                 for (int i = 0; i < requests; i++) {
                     long t0 = System.nanoTime();
-                    check(service.erase(config.target("app-db").orElseThrow(), Integer.toString(2 * i), false), per);
+                    check(service.erase(config.target("app-db").orElseThrow(), Integer.toString(2 * i), false).result(), per);
                     tidemark[i] = System.nanoTime() - t0;
                     t0 = System.nanoTime();
                     try (Connection own = DriverManager.getConnection(pg.jdbcUrl("bench"), "postgres", "x");
@@ -145,7 +145,7 @@ public final class ErasureBench {
                 long[] bare = new long[requests];
                 for (int i = 0; i < requests; i++) {
                     long t0 = System.nanoTime();
-                    check(service.erase(config.target("app-docs").orElseThrow(), Integer.toString(2 * i), false), per);
+                    check(service.erase(config.target("app-docs").orElseThrow(), Integer.toString(2 * i), false).result(), per);
                     tidemark[i] = System.nanoTime() - t0;
                     t0 = System.nanoTime();
                     try (MongoClient own = MongoClients.create(mongo.uri())) {
@@ -179,7 +179,7 @@ public final class ErasureBench {
                 long[] bare = new long[requests];
                 for (int i = 0; i < requests; i++) {
                     long t0 = System.nanoTime();
-                    check(service.erase(config.target("search").orElseThrow(), Integer.toString(2 * i), false), per);
+                    check(service.erase(config.target("search").orElseThrow(), Integer.toString(2 * i), false).result(), per);
                     tidemark[i] = System.nanoTime() - t0;
                     t0 = System.nanoTime();
                     try (ElasticClient own = new ElasticClient(new ConnectionSecrets.Elastic(es.url(), null, null, null))) {

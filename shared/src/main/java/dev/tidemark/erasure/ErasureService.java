@@ -65,54 +65,27 @@ public final class ErasureService {
     }
 
     /**
-     * The coverage check of a target's plan against its live schema ({@link ErasureCoverage}); reads metadata only.
+     * One target's part of an erasure request, and the coverage check of its plan.
      *
-     * @param target a configured target
-     * @return the findings
-     * @throws ValidationException when the target has no plan, or the plan is malformed
-     * @throws ConnectionException when the store cannot be reached
+     * @param result the verified counts
+     * @param coverage the coverage findings ({@link ErasureCoverage}), read from metadata after the erasure
      */
-    public java.util.List<String> coverage(TargetConfig target) {
-        ErasurePlan plan = plan(target);
-        String secret = engines.secret(target);
-        return switch (target.store()) {
-            case POSTGRES -> {
-                try (Connection c = connect(target, ConnectionSecrets.postgres(target.secretId(), secret, target.database()))) {
-                    yield ErasureCoverage.postgres(c, plan);
-                } catch (SQLException e) {
-                    String what = "postgres target '" + target.name() + "': the coverage check failed (SQL state " + e.getSQLState() + ")";
-                    throw SqlStates.transientState(e.getSQLState()) ? new ConnectionException(what, e) : new StoreException(what, e);
-                }
-            }
-            case MONGODB -> {
-                ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
-                try (var client = EngineFactory.mongoClient(m, Duration.ofSeconds(60))) {
-                    yield ErasureCoverage.mongo(client.getDatabase(m.database()), plan);
-                } catch (com.mongodb.MongoException e) {
-                    String what = "mongodb target '" + target.name() + "': the coverage check failed: " + dev.tidemark.mongo.MongoErrors.describe(e);
-                    throw dev.tidemark.mongo.MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);
-                }
-            }
-            case ELASTICSEARCH -> {
-                try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), Duration.ofSeconds(60))) {
-                    yield ErasureCoverage.elastic(client, plan);
-                }
-            }
-        };
+    public record Outcome(ErasureResult result, java.util.List<String> coverage) {
     }
 
     /**
-     * Erases (or, on a dry run, counts) one data subject on one target.
+     * Erases (or, on a dry run, counts) one data subject on one target, then runs the coverage check of the plan on the
+     * same connection: the plan is read once, the store connected to once.
      *
      * @param target a configured target
      * @param subjectId the request's subject id, unchecked
      * @param dryRun count and change nothing
-     * @return the verified counts
+     * @return the verified counts and the coverage findings
      * @throws ValidationException naming {@code subject.id} or the plan field; nothing changed
      * @throws ConnectionException when the store cannot be reached (retry)
      * @throws StoreException when the store refused the work or the verification found data left
      */
-    public ErasureResult erase(TargetConfig target, String subjectId, boolean dryRun) {
+    public Outcome erase(TargetConfig target, String subjectId, boolean dryRun) {
         ErasurePlan plan = plan(target);
         SubjectId subject = SubjectId.parse(subjectId, plan.idType(), "subject.id");
         String secret = engines.secret(target);
@@ -120,21 +93,30 @@ public final class ErasureService {
             case POSTGRES -> {
                 ConnectionSecrets.Postgres p = ConnectionSecrets.postgres(target.secretId(), secret, target.database());
                 try (Connection c = connect(target, p)) {
-                    yield new PostgresEraser(target.name(), plan, key(plan), batchSize, statementTimeout).erase(c, subject, dryRun);
+                    ErasureResult result = new PostgresEraser(target.name(), plan, key(plan), batchSize, statementTimeout).erase(c, subject, dryRun);
+                    yield new Outcome(result, ErasureCoverage.postgres(c, plan));
                 } catch (SQLException e) {
-                    throw new ConnectionException("postgres target '" + target.name() + "': closing the connection failed (SQL state "
-                        + e.getSQLState() + ")", e);
+                    // the eraser answers for its own statements: this is the coverage check's catalog read, or the close
+                    String what = "postgres target '" + target.name() + "': the coverage check failed (SQL state " + e.getSQLState() + ")";
+                    throw SqlStates.transientState(e.getSQLState()) ? new ConnectionException(what, e) : new StoreException(what, e);
                 }
             }
             case MONGODB -> {
                 ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
                 try (var client = EngineFactory.mongoClient(m, Duration.ofSeconds(60))) {
-                    yield new MongoEraser(target.name(), plan, key(plan), batchSize).erase(client.getDatabase(m.database()), subject, dryRun);
+                    var db = client.getDatabase(m.database());
+                    ErasureResult result = new MongoEraser(target.name(), plan, key(plan), batchSize).erase(db, subject, dryRun);
+                    yield new Outcome(result, ErasureCoverage.mongo(db, plan));
+                } catch (com.mongodb.MongoException e) {
+                    // as above: the eraser maps its own driver errors
+                    String what = "mongodb target '" + target.name() + "': the coverage check failed: " + dev.tidemark.mongo.MongoErrors.describe(e);
+                    throw dev.tidemark.mongo.MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);
                 }
             }
             case ELASTICSEARCH -> {
                 try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), Duration.ofSeconds(60))) {
-                    yield new ElasticEraser(target.name(), plan, batchSize).erase(client, subject, dryRun);
+                    yield new Outcome(new ElasticEraser(target.name(), plan, batchSize).erase(client, subject, dryRun),
+                        ErasureCoverage.elastic(client, plan));
                 }
             }
         };

@@ -66,7 +66,7 @@ class ErasureOutageTest {
             assertThatThrownBy(() -> service.erase(target, "2", false)).as("the store is down")
                 .isInstanceOf(TidemarkException.class).satisfies(e -> assertThat(((TidemarkException) e).retryable()).isTrue());
             server = start(store, dir, port);
-            ErasureResult r = service.erase(target, "2", false);
+            ErasureResult r = service.erase(target, "2", false).result();
             assertThat(r.items()).singleElement().satisfies(i -> {
                 assertThat(i.erased()).isEqualTo(20);
                 assertThat(i.remaining()).isZero();

@@ -94,17 +94,17 @@ class ErasureServiceTest {
         }
         ErasureService service = new ErasureService(engines, () -> "pseudonym-key".getBytes(), 500, Duration.ofSeconds(30));
 
-        ErasureResult dry = service.erase(config.target("app-db").orElseThrow(), "2", true);
+        ErasureResult dry = service.erase(config.target("app-db").orElseThrow(), "2", true).result();
         assertThat(dry.items()).filteredOn(i -> i.name().equals("public.users")).singleElement().satisfies(i -> assertThat(i.matched()).isEqualTo(1));
 
-        assertThat(service.erase(config.target("app-db").orElseThrow(), "2", false).items())
+        assertThat(service.erase(config.target("app-db").orElseThrow(), "2", false).result().items())
             .filteredOn(i -> i.matched() > 0).extracting(ErasureResult.Item::name, ErasureResult.Item::remaining)
             .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("public.consent", 0L), org.assertj.core.groups.Tuple.tuple("public.users", 0L));
-        assertThat(service.erase(config.target("app-docs").orElseThrow(), "2", false).items())
+        assertThat(service.erase(config.target("app-docs").orElseThrow(), "2", false).result().items())
             .extracting(ErasureResult.Item::name, ErasureResult.Item::erased, ErasureResult.Item::anonymised).containsExactly(
                 org.assertj.core.groups.Tuple.tuple("geo_events", 0L, 1L), org.assertj.core.groups.Tuple.tuple("consent", 0L, 0L),
                 org.assertj.core.groups.Tuple.tuple("user_profiles", 1L, 0L));
-        assertThat(service.erase(config.target("search").orElseThrow(), "2", false).items())
+        assertThat(service.erase(config.target("search").orElseThrow(), "2", false).result().items())
             .extracting(ErasureResult.Item::name, ErasureResult.Item::erased).containsExactly(org.assertj.core.groups.Tuple.tuple("audit", 1L));
 
         try (var c = java.sql.DriverManager.getConnection(pg.jdbcUrl(pgDb), "postgres", "x");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tidemark.config.FunctionRuntime;
 import dev.tidemark.config.TargetConfig;
 import dev.tidemark.erasure.ErasureResult;
+import dev.tidemark.erasure.ErasureService;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.json.Json;
 import dev.tidemark.upgrade.EventFields;
@@ -83,15 +84,15 @@ public final class ErasureHandler implements RequestStreamHandler {
         ObjectNode out = PowertoolsLogging.withLogging(context, () -> {
             var service = runtime.erasure();
             TargetConfig target = service.target(targetName);
-            ErasureResult r = service.erase(target, id.asText(), dryRun);
-            java.util.List<String> coverage = service.coverage(target);
+            ErasureService.Outcome outcome = service.erase(target, id.asText(), dryRun);
+            ErasureResult r = outcome.result();
             LOG.info("erasure {} on target {}{}: {} item(s), {} ms, {} coverage finding(s)", requestId, target.name(), dryRun ? " (dry run)" : "",
-                r.items().size(), r.durationMs(), coverage.size());
+                r.items().size(), r.durationMs(), outcome.coverage().size());
             ObjectNode answer = Json.MAPPER.createObjectNode();
             answer.put("requestId", requestId);
             answer.put("target", targetName);
             answer.set("result", Json.MAPPER.valueToTree(r));
-            answer.set("coverage", Json.MAPPER.valueToTree(coverage));
+            answer.set("coverage", Json.MAPPER.valueToTree(outcome.coverage()));
             return answer;
         });
         Json.MAPPER.writeValue(output, out);

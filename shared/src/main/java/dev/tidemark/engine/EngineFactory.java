@@ -61,13 +61,13 @@ public final class EngineFactory {
 
     /**
      * @param target a configured target
-     * @param name a JSON file's name in the target's location, e.g. {@code erasure.json}
-     * @return its content, or empty when the location holds no such file
+     * @param name a file's name in the target's location, e.g. {@code erasure.json}
+     * @return its content, or empty when the location holds no such file; no other file is read
      * @throws dev.tidemark.error.LocationException when the location cannot be read
      */
-    public java.util.Optional<String> jsonFile(TargetConfig target, String name) {
-        return locations.read(Location.parse(target.location()), "json").stream().filter(f -> f.name().equals(name))
-            .map(dev.tidemark.location.ScriptFile::content).findFirst();
+    public java.util.Optional<String> file(TargetConfig target, String name) {
+        return locations.read(Location.parse(target.location()), name::equals).stream().map(dev.tidemark.location.ScriptFile::content)
+            .findFirst();
     }
 
     /**

@@ -55,7 +55,7 @@ public final class ErasureService {
      * @throws ValidationException when the location holds no {@value ErasurePlan#FILE} or the plan is malformed
      */
     public ErasurePlan plan(TargetConfig target) {
-        String json = engines.jsonFile(target, ErasurePlan.FILE).orElseThrow(() -> new ValidationException("targets: target '" + target.name()
+        String json = engines.file(target, ErasurePlan.FILE).orElseThrow(() -> new ValidationException("targets: target '" + target.name()
             + "' has no " + ErasurePlan.FILE + " in its migration location"));
         try {
             return ErasurePlan.parse(target.store(), json);

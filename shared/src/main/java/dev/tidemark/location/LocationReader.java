@@ -19,13 +19,15 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 /**
- * Reads the files with one extension below a {@link Location}, recursively (as Flyway scans locations).
+ * Reads the files with one extension (or chosen by name) below a {@link Location}, recursively (as Flyway scans
+ * locations).
  * S3 is read with AWS SDK v2 ({@code ListObjectsV2}, {@code GetObject}); the client is created only when an
  * {@code s3://} location is read.
  */
@@ -46,10 +48,20 @@ public final class LocationReader {
      */
     public List<ScriptFile> read(Location location, String extension) {
         String suffix = "." + extension;
+        return read(location, name -> name.endsWith(suffix));
+    }
+
+    /**
+     * @param location where to read
+     * @param fileName which files, by their name (the last path segment); only those are read (from S3, fetched)
+     * @return the files, sorted by name
+     * @throws LocationException when the location does not exist or cannot be read
+     */
+    public List<ScriptFile> read(Location location, Predicate<String> fileName) {
         List<ScriptFile> files = switch (location.scheme()) {
-            case "filesystem" -> readDirectory(Path.of(location.path()), suffix, location.toString());
-            case "classpath" -> readClasspath(location.path(), suffix, location.toString());
-            case "s3" -> readS3(location, suffix);
+            case "filesystem" -> readDirectory(Path.of(location.path()), fileName, location.toString());
+            case "classpath" -> readClasspath(location.path(), fileName, location.toString());
+            case "s3" -> readS3(location, fileName);
             default -> throw new LocationException("location: unsupported scheme " + location.scheme());
         };
         List<ScriptFile> sorted = new ArrayList<>(files);
@@ -57,13 +69,13 @@ public final class LocationReader {
         return sorted;
     }
 
-    private static List<ScriptFile> readDirectory(Path dir, String suffix, String label) {
+    private static List<ScriptFile> readDirectory(Path dir, Predicate<String> fileName, String label) {
         if (!Files.isDirectory(dir)) {
             throw new LocationException("location " + label + ": not a directory");
         }
         try (Stream<Path> walk = Files.walk(dir)) {
             List<ScriptFile> out = new ArrayList<>();
-            for (Path p : walk.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().endsWith(suffix)).toList()) {
+            for (Path p : walk.filter(Files::isRegularFile).filter(p -> fileName.test(p.getFileName().toString())).toList()) {
                 out.add(new ScriptFile(p.getFileName().toString(), p.toString(), Files.readString(p, StandardCharsets.UTF_8)));
             }
             return out;
@@ -72,7 +84,7 @@ public final class LocationReader {
         }
     }
 
-    private static List<ScriptFile> readClasspath(String dir, String suffix, String label) {
+    private static List<ScriptFile> readClasspath(String dir, Predicate<String> fileName, String label) {
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         if (loader == null) {
             loader = LocationReader.class.getClassLoader();
@@ -85,7 +97,7 @@ public final class LocationReader {
                 found = true;
                 URL url = roots.nextElement();
                 if ("file".equals(url.getProtocol())) {
-                    for (ScriptFile f : readDirectory(Path.of(url.toURI()), suffix, label)) {
+                    for (ScriptFile f : readDirectory(Path.of(url.toURI()), fileName, label)) {
                         out.add(new ScriptFile(f.name(), "classpath:" + dir + "/" + f.name(), f.content()));
                     }
                 } else if ("jar".equals(url.getProtocol())) {
@@ -95,9 +107,9 @@ public final class LocationReader {
                         Enumeration<JarEntry> entries = jar.entries();
                         while (entries.hasMoreElements()) {
                             JarEntry e = entries.nextElement();
-                            if (!e.isDirectory() && e.getName().startsWith(dir + "/") && e.getName().endsWith(suffix)) {
+                            String name = e.getName().substring(e.getName().lastIndexOf('/') + 1);
+                            if (!e.isDirectory() && e.getName().startsWith(dir + "/") && fileName.test(name)) {
                                 try (InputStream in = jar.getInputStream(e)) {
-                                    String name = e.getName().substring(e.getName().lastIndexOf('/') + 1);
                                     out.add(new ScriptFile(name, "classpath:" + e.getName(), new String(in.readAllBytes(), StandardCharsets.UTF_8)));
                                 }
                             }
@@ -114,7 +126,7 @@ public final class LocationReader {
         }
     }
 
-    private List<ScriptFile> readS3(Location location, String suffix) {
+    private List<ScriptFile> readS3(Location location, Predicate<String> fileName) {
         String prefix = location.path().isEmpty() ? "" : location.path() + "/";
         try {
             S3Client client = s3.get();
@@ -122,11 +134,12 @@ public final class LocationReader {
             ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(location.bucket()).prefix(prefix).build();
             for (S3Object object : client.listObjectsV2Paginator(request).contents()) {
                 String key = object.key();
-                if (!key.endsWith(suffix)) {
+                String name = key.substring(key.lastIndexOf('/') + 1);
+                if (!fileName.test(name)) {
                     continue;
                 }
                 byte[] bytes = client.getObjectAsBytes(GetObjectRequest.builder().bucket(location.bucket()).key(key).build()).asByteArray();
-                out.add(new ScriptFile(key.substring(key.lastIndexOf('/') + 1), "s3://" + location.bucket() + "/" + key,
+                out.add(new ScriptFile(name, "s3://" + location.bucket() + "/" + key,
                     new String(bytes, StandardCharsets.UTF_8)));
             }
             return out;

@@ -16,7 +16,6 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -57,13 +56,7 @@ public final class ErasureReceipts {
      *         which cannot be reversed or recomputed without the key
      */
     public String subjectHash(String subjectId) {
-        try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-            mac.init(new javax.crypto.spec.SecretKeySpec(key.get(), "HmacSHA256"));
-            return "hmac-sha256:" + HexFormat.of().formatHex(mac.doFinal(("receipt:" + subjectId).getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
-        }
+        return "hmac-sha256:" + SubjectId.hmacHex(key.get(), "receipt:" + subjectId);
     }
 
     /**

@@ -145,7 +145,7 @@ public final class PostgresEraser {
                     + " t WHERE " + r.match() + " LIMIT " + batchSize + ")";
                 int n;
                 do {
-                    n = update(c, sql, subject, List.of());
+                    n = update(c, sql, List.of(), subject, List.of());
                     erased += n;
                 } while (n == batchSize); // a short batch was the last one
                 remaining = count(c, countMatched, subject, List.of());
@@ -153,7 +153,7 @@ public final class PostgresEraser {
             }
         } else {
             matched = count(c, countMatched, subject, List.of());
-            List<Object> values = new ArrayList<>();
+            List<String> values = new ArrayList<>();
             StringBuilder set = new StringBuilder();
             StringBuilder pending = new StringBuilder();
             int i = 0;
@@ -168,7 +168,7 @@ public final class PostgresEraser {
                     set.append(col).append(" = NULL");
                     pending.append("t.").append(col).append(" IS NOT NULL");
                 } else {
-                    Object v = e.getValue().kind() == ErasurePlan.Kind.VALUE ? e.getValue().value() : pseudonym;
+                    String v = e.getValue().kind() == ErasurePlan.Kind.VALUE ? e.getValue().value() : pseudonym;
                     set.append(col).append(" = CAST(? AS ").append(type).append(")");
                     pending.append("t.").append(col).append(" IS DISTINCT FROM CAST(? AS ").append(type).append(")");
                     values.add(v);
@@ -182,7 +182,7 @@ public final class PostgresEraser {
                     + r.qualified() + " t WHERE " + where + " LIMIT " + batchSize + ")";
                 int n;
                 do {
-                    n = updateSetFirst(c, sql, values, subject);
+                    n = update(c, sql, values, subject, values);
                     anonymised += n;
                 } while (n == batchSize);
             }
@@ -192,43 +192,32 @@ public final class PostgresEraser {
             anonymised, remaining, (System.nanoTime() - t0) / 1_000_000);
     }
 
-    private static long count(Connection c, String sql, SubjectId subject, List<Object> after) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int k = 1;
-            ps.setString(k++, subject.value());
-            for (Object v : after) {
-                ps.setString(k++, (String) v);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
+    private static long count(Connection c, String sql, SubjectId subject, List<String> after) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql, List.of(), subject, after); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
-    private static int update(Connection c, String sql, SubjectId subject, List<Object> after) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int k = 1;
-            ps.setString(k++, subject.value());
-            for (Object v : after) {
-                ps.setString(k++, (String) v);
-            }
+    private static int update(Connection c, String sql, List<String> before, SubjectId subject, List<String> after) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql, before, subject, after)) {
             return ps.executeUpdate();
         }
     }
 
-    private static int updateSetFirst(Connection c, String sql, List<Object> values, SubjectId subject) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int k = 1;
-            for (Object v : values) {
-                ps.setString(k++, (String) v);
-            }
-            ps.setString(k++, subject.value());
-            for (Object v : values) {
-                ps.setString(k++, (String) v);
-            }
-            return ps.executeUpdate();
+    /** @return the statement with its parameters bound in order: {@code before}, the subject id, {@code after} */
+    private static PreparedStatement prepare(Connection c, String sql, List<String> before, SubjectId subject, List<String> after)
+        throws SQLException {
+        PreparedStatement ps = c.prepareStatement(sql);
+        int k = 1;
+        for (String v : before) {
+            ps.setString(k++, v);
         }
+        ps.setString(k++, subject.value());
+        for (String v : after) {
+            ps.setString(k++, v);
+        }
+        return ps;
     }
 
     /** Looks every name of the item up in the catalog and builds its quoted SQL fragments. */

@@ -101,10 +101,15 @@ public record SubjectId(String value, IdType type) {
      * @return the pseudonym
      */
     public String pseudonym(byte[] key, String subject) {
+        return hmacHex(key, subject + ":" + value);
+    }
+
+    /** @return HMAC-SHA-256 (RFC 2104) of the UTF-8 message under the key, in lower-case hex */
+    static String hmacHex(byte[] key, String message) {
         try {
             javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
             mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal((subject + ":" + value).getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }

@@ -35,6 +35,10 @@ public final class ErasureCoverage {
     private ErasureCoverage() {
     }
 
+    /** A column the plan matches or joins on, by its catalog names (which may themselves hold dots). */
+    private record Column(String schema, String table, String column) {
+    }
+
     /**
      * @param c a connection to the target's database
      * @param plan its plan
@@ -46,12 +50,12 @@ public final class ErasureCoverage {
         Set<String> matched = new HashSet<>();
         Set<String> subjectKeys = new HashSet<>();
         Set<String> subjectNames = new LinkedHashSet<>();
-        Set<String> indexed = new LinkedHashSet<>();
+        Set<Column> indexed = new LinkedHashSet<>();
         for (ErasurePlan.Item i : plan.items()) {
             String t = i.schema() + "." + i.name();
             planned.add(t);
             matched.add(t + "." + i.match());
-            indexed.add(t + "." + i.match());
+            indexed.add(new Column(i.schema(), i.name(), i.match()));
             if (i.through().isEmpty()) {
                 subjectKeys.add(t + "." + i.match());
                 if (!i.match().equals("id")) {
@@ -59,7 +63,7 @@ public final class ErasureCoverage {
                 }
             }
             for (ErasurePlan.Hop h : i.through()) {
-                indexed.add(h.schema() + "." + h.table() + "." + h.column());
+                indexed.add(new Column(h.schema(), h.table(), h.column()));
             }
         }
         List<String> out = new ArrayList<>();
@@ -110,15 +114,14 @@ public final class ErasureCoverage {
             SELECT 1 FROM pg_index x JOIN pg_class cl ON cl.oid = x.indrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
               JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum = x.indkey[0]
              WHERE n.nspname = ? AND cl.relname = ? AND a.attname = ?""")) {
-            for (String col : indexed) {
-                int dot = col.lastIndexOf('.');
-                int schemaDot = col.indexOf('.');
-                ps.setString(1, col.substring(0, schemaDot));
-                ps.setString(2, col.substring(schemaDot + 1, dot));
-                ps.setString(3, col.substring(dot + 1));
+            for (Column col : indexed) {
+                ps.setString(1, col.schema());
+                ps.setString(2, col.table());
+                ps.setString(3, col.column());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
-                        out.add(col + " has no index that starts with it: an erasure scans " + col.substring(0, dot));
+                        out.add(col.schema() + "." + col.table() + "." + col.column() + " has no index that starts with it: an erasure scans "
+                            + col.schema() + "." + col.table());
                     }
                 }
             }

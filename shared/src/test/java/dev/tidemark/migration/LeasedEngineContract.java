@@ -267,31 +267,13 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
         int steps = 12;
         List<MigrationScript> scripts = dev.tidemark.testing.Ledger.scripts(store(), count, steps);
         List<MigrationScript> undo = dev.tidemark.testing.Ledger.undoScripts(store(), count);
-        Duration lease = Duration.ofMillis(1500);
-        Object holder;
-        MigrateResult rolledBack;
-        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", serverPort())) {
-            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try (MigrationEngine a = engineThrough(proxy.port(), scripts, lease).undoScripts(undo)) {
-                    return (Object) a.migrate(TargetVersion.LATEST, false);
-                } catch (RuntimeException e) {
-                    return e;
-                }
-            });
-            int cutAt = steps + 3 + new java.util.Random().nextInt(steps * 2); // inside migration 2 or 3
-            while (ledger().size() < cutAt && !run.isDone()) {
-                Thread.sleep(2);
-            }
-            proxy.freeze();
-            Thread.sleep(lease.toMillis() + 800);
-            try (MigrationEngine b = engine(scripts, lease, Duration.ofSeconds(10)).undoScripts(undo)) {
-                MigrationVersion good = b.info().applied().stream().filter(AppliedMigration::success).map(AppliedMigration::version)
-                    .max(MigrationVersion::compareTo).orElseThrow();
-                rolledBack = b.undo(MigrationVersion.parse(Integer.toString(Integer.parseInt(good.toString()) - 1)), false);
-            }
-            proxy.thaw();
-            holder = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
-        }
+        CutOff<MigrateResult> run = recoverWhileCutOff(scripts, undo, steps, b -> {
+            MigrationVersion good = b.info().applied().stream().filter(AppliedMigration::success).map(AppliedMigration::version)
+                .max(MigrationVersion::compareTo).orElseThrow();
+            return b.undo(MigrationVersion.parse(Integer.toString(Integer.parseInt(good.toString()) - 1)), false);
+        });
+        Object holder = run.holder();
+        MigrateResult rolledBack = run.recovery();
         List<AppliedMigration> history = historyStore().read();
         System.out.printf("lease fault trial (%s, rollback while cut off): holder: %s; rollback: %s; history: %s%n", store().id(), outcome(holder),
             rolledBack.status() + " " + rolledBack.versionBefore() + " -> " + rolledBack.versionAfter(), history.stream().map(r -> r.version() + "/" + r.type() + "/" + r.success()).toList());
@@ -327,34 +309,48 @@ public abstract class LeasedEngineContract extends MigrationEngineContract {
         int count = 6;
         int steps = 12;
         List<MigrationScript> scripts = dev.tidemark.testing.Ledger.scripts(store(), count, steps);
-        Duration lease = Duration.ofMillis(1500);
-        Object holder;
-        RepairResult repaired;
-        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", serverPort())) {
-            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try (MigrationEngine a = engineThrough(proxy.port(), scripts, lease)) {
-                    return (Object) a.migrate(TargetVersion.LATEST, false);
-                } catch (RuntimeException e) {
-                    return e;
-                }
-            });
-            int cutAt = steps + 3 + new java.util.Random().nextInt(steps * 2);
-            while (ledger().size() < cutAt && !run.isDone()) {
-                Thread.sleep(2);
-            }
-            proxy.freeze();
-            Thread.sleep(lease.toMillis() + 800);
-            try (MigrationEngine b = engine(scripts, lease, Duration.ofSeconds(10))) {
-                repaired = b.repair(false);
-            }
-            proxy.thaw();
-            holder = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
-        }
+        CutOff<RepairResult> run = recoverWhileCutOff(scripts, List.of(), steps, b -> b.repair(false));
+        Object holder = run.holder();
+        RepairResult repaired = run.recovery();
         List<AppliedMigration> history = historyStore().read();
         System.out.printf("lease fault trial (%s, repair while cut off): holder: %s; repair removed: %s; history: %s%n", store().id(),
             outcome(holder), repaired.removedFailed().stream().map(r -> r.version().toString()).toList(),
             history.stream().map(r -> r.version() + "/" + r.success()).toList());
         assertThat(holder).as("the resumed holder stops").isInstanceOf(dev.tidemark.error.LeaseLostException.class);
         dev.tidemark.testing.Ledger.assertConsistent(ledger(), history, steps, "repair while cut off");
+    }
+
+    /** @param holder the cut-off holder's result or error @param recovery what the recovery run returned */
+    private record CutOff<T>(Object holder, T recovery) {
+    }
+
+    /**
+     * Starts a holder through a freezing proxy, cuts it off inside migration 2 or 3, waits past its 1.5 s lease, runs the
+     * recovery with a direct engine, then lets the holder's bytes through and waits for it.
+     */
+    private <T> CutOff<T> recoverWhileCutOff(List<MigrationScript> scripts, List<MigrationScript> undo, int steps,
+                                             java.util.function.Function<MigrationEngine, T> recovery) throws Exception {
+        Duration lease = Duration.ofMillis(1500);
+        try (dev.tidemark.testing.FreezingProxy proxy = new dev.tidemark.testing.FreezingProxy("127.0.0.1", serverPort())) {
+            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (MigrationEngine a = engineThrough(proxy.port(), scripts, lease).undoScripts(undo)) {
+                    return (Object) a.migrate(TargetVersion.LATEST, false);
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            int cutAt = steps + 3 + new java.util.Random().nextInt(steps * 2); // inside migration 2 or 3
+            while (ledger().size() < cutAt && !run.isDone()) {
+                Thread.sleep(2);
+            }
+            proxy.freeze();
+            Thread.sleep(lease.toMillis() + 800);
+            T recovered;
+            try (MigrationEngine b = engine(scripts, lease, Duration.ofSeconds(10)).undoScripts(undo)) {
+                recovered = recovery.apply(b);
+            }
+            proxy.thaw();
+            return new CutOff<>(run.get(60, java.util.concurrent.TimeUnit.SECONDS), recovered);
+        }
     }
 }

@@ -73,6 +73,26 @@ public final class AwsClients {
         return builder.build();
     }
 
+    /**
+     * Builds a client of any other AWS service the same way (URL-connection HTTP client, region, credentials), its
+     * endpoint overridden by {@code endpointVariable} or {@code AWS_ENDPOINT_URL} when set.
+     *
+     * @param builder the service's client builder, e.g. {@code SfnClient.builder()}
+     * @param endpointVariable the service's endpoint variable, e.g. {@code AWS_ENDPOINT_URL_SFN}
+     * @param <B> the builder type
+     * @param <C> the client type
+     * @return a new client; the caller closes it
+     */
+    public <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>
+        & software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder<B, C>, C> C build(B builder, String endpointVariable) {
+        builder.httpClient(UrlConnectionHttpClient.create()).region(region()).credentialsProvider(credentials());
+        String endpoint = endpoint(endpointVariable);
+        if (endpoint != null) {
+            builder.endpointOverride(URI.create(endpoint));
+        }
+        return builder.build();
+    }
+
     private String endpoint(String specific) {
         String v = env.get(specific);
         if (v == null || v.isBlank()) {

@@ -117,6 +117,19 @@ public final class FunctionRuntime {
         return new dev.tidemark.erasure.ErasureReceipts(this::s3, bucket, this::erasureKey);
     }
 
+    /**
+     * @return the accepted erasure requests in the bucket {@code TIDEMARK_ERASURE_REQUEST_BUCKET}, their hashes keyed by
+     *         the secret {@code TIDEMARK_ERASURE_KEY_SECRET_ID}
+     * @throws dev.tidemark.error.ValidationException when the bucket is not set
+     */
+    public dev.tidemark.erasure.ErasureRequests erasureRequests() {
+        String bucket = env.get("TIDEMARK_ERASURE_REQUEST_BUCKET");
+        if (bucket == null || bucket.isBlank()) {
+            throw new dev.tidemark.error.ValidationException("TIDEMARK_ERASURE_REQUEST_BUCKET: not set; accepted erasure requests are kept there");
+        }
+        return new dev.tidemark.erasure.ErasureRequests(this::s3, bucket, this::erasureKey);
+    }
+
     private byte[] erasureKey() {
         String id = env.get("TIDEMARK_ERASURE_KEY_SECRET_ID");
         if (id == null || id.isBlank()) {

@@ -5,13 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tidemark.bulk.TidemarkVersion;
 import dev.tidemark.error.ConnectionException;
-import dev.tidemark.error.StoreException;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.json.Json;
 import dev.tidemark.upgrade.EventFields;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 import java.nio.charset.StandardCharsets;
@@ -24,6 +22,7 @@ import java.util.regex.Pattern;
 /**
  * Erasure receipts (GDPR Art. 17 and Art. 5(2), accountability): one JSON object per request in S3,
  * {@code receipts/<requestId>.json}, written once. It holds the request id, a keyed hash of the subject id (never the id),
+ * the subject's kind, the Art. 17(1) ground, who asked (the IAM principal) and when, as the API accepted them ({@link ErasureRequests}),
  * the status ({@code COMPLETED}), per target what was erased and verified (counts only) and the SHA-256 of the plan run, the start and end
  * times and the Tidemark version. The write is conditional ({@code If-None-Match: *}, S3 conditional writes), so the store
  * refuses a second write; a request whose receipt exists gets that receipt back, and another subject under the same
@@ -56,7 +55,16 @@ public final class ErasureReceipts {
      *         which cannot be reversed or recomputed without the key
      */
     public String subjectHash(String subjectId) {
-        return "hmac-sha256:" + SubjectId.hmacHex(key.get(), "receipt:" + subjectId);
+        return subjectHash(key.get(), subjectId);
+    }
+
+    /**
+     * @param key the erasure key
+     * @param subjectId the subject id
+     * @return {@code hmac-sha256:<hex>} of {@code receipt:<id>} under the key
+     */
+    static String subjectHash(byte[] key, String subjectId) {
+        return "hmac-sha256:" + SubjectId.hmacHex(key, "receipt:" + subjectId);
     }
 
     /**
@@ -72,29 +80,27 @@ public final class ErasureReceipts {
     /**
      * Writes a request's receipt once.
      *
-     * @param event {@code {"requestId", "subject": {"id"}, "startedAt", "status": "COMPLETED", "targets": [...]}}, the
-     *              erasure state machine's summary of a completed erasure (a failed one gets no receipt, so a later run of
-     *              the same request can still complete it); every target is checked field by field, so nothing but names,
-     *              plan hashes and counts reaches the receipt
+     * @param event {@code {"requestId", "startedAt", "status": "COMPLETED", "targets": [...]}}, the erasure state machine's
+     *              summary of a completed erasure (a failed one gets no receipt, so a later run of the same request can
+     *              still complete it); every target is checked field by field, so nothing but names, plan hashes and
+     *              counts reaches the receipt
+     * @param requests the accepted requests: the receipt takes the subject's keyed hash, the reason and the requester
+     *                 from the request the API stored, so the event carries no subject id
      * @return where it is, and whether this call wrote it
-     * @throws ValidationException naming the field when the event is malformed, or {@code requestId} when a receipt of
-     *                             another subject exists under that id (nothing is written)
+     * @throws ValidationException naming the field when the event is malformed, or {@code requestId} when no such request
+     *                             was accepted, it is a dry run, or a receipt of another subject exists under that id
+     *                             (nothing is written)
      * @throws ConnectionException when S3 cannot be reached or answers 5xx (retry)
      */
-    public Written write(JsonNode event) {
+    public Written write(JsonNode event, ErasureRequests requests) {
         if (event == null || !event.isObject()) {
-            throw new ValidationException("event: expected {\"requestId\", \"subject\", \"startedAt\", \"status\", \"targets\"}");
+            throw new ValidationException("event: expected {\"requestId\", \"startedAt\", \"status\", \"targets\"}");
         }
-        EventFields.unknown(event, Set.of("requestId", "subject", "startedAt", "status", "targets"), "");
+        EventFields.unknown(event, Set.of("requestId", "startedAt", "status", "targets"), "");
         String requestId = EventFields.text(event, "requestId", "", 64);
         if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
             throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
         }
-        JsonNode subject = event.path("subject");
-        if (!subject.isObject() || !(subject.path("id").isTextual() || subject.path("id").isIntegralNumber()) || subject.size() != 1) {
-            throw new ValidationException("subject: expected {\"id\": ...}");
-        }
-        String subjectId = EventFields.checked(subject.path("id").asText(), "subject.id", SubjectId.MAX_LENGTH, false);
         String startedAt = EventFields.text(event, "startedAt", "", 64);
         Instant started;
         try {
@@ -106,14 +112,24 @@ public final class ErasureReceipts {
         if (status == null) {
             throw new ValidationException("status: missing; a receipt records a COMPLETED erasure");
         }
+        ArrayNode targets = targets(event.path("targets"));
+        ErasureRequests.Request request = requests.find(requestId).orElseThrow(() -> new ValidationException("requestId: no erasure request '"
+            + requestId + "' was accepted; nothing was written"));
+        if (request.dryRun()) {
+            throw new ValidationException("requestId: '" + requestId + "' is a dry run; a receipt records an erasure");
+        }
         ObjectNode receipt = Json.MAPPER.createObjectNode();
         receipt.put("requestId", requestId);
-        receipt.put("subjectHash", subjectHash(subjectId));
+        receipt.put("subjectHash", request.subjectHash());
+        receipt.put("subjectType", request.subjectType());
+        receipt.put("reason", request.reason());
+        receipt.put("requestedBy", request.requestedBy());
+        receipt.put("acceptedAt", request.acceptedAt().toString());
         receipt.put("status", status);
         receipt.put("startedAt", started.toString());
         receipt.put("finishedAt", Instant.now().toString());
         receipt.put("tidemarkVersion", TidemarkVersion.get());
-        receipt.set("targets", targets(event.path("targets")));
+        receipt.set("targets", targets);
         String k = "receipts/" + requestId + ".json";
         String location = "s3://" + bucket + "/" + k;
         JsonNode existing = read(k);
@@ -131,9 +147,9 @@ public final class ErasureReceipts {
                     return same(now, receipt, location);
                 }
             }
-            throw failure(e, "writing the receipt");
+            throw ErasureObjects.failure(e, "erasure receipt", "writing the receipt");
         } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
-            throw new ConnectionException("erasure receipt: S3 cannot be reached", e);
+            throw ErasureObjects.unreachable("erasure receipt", e);
         }
     }
 
@@ -144,26 +160,21 @@ public final class ErasureReceipts {
         return new Written(location, false, existing);
     }
 
-    private JsonNode read(String k) {
-        try {
-            return Json.MAPPER.readTree(s3.get().getObjectAsBytes(b -> b.bucket(bucket).key(k)).asByteArray());
-        } catch (NoSuchKeyException e) {
-            return null;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return null;
-            }
-            throw failure(e, "reading the receipt");
-        } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
-            throw new ConnectionException("erasure receipt: S3 cannot be reached", e);
-        } catch (java.io.IOException e) {
-            throw new StoreException("erasure receipt: the stored receipt is not JSON", e);
+    /**
+     * @param requestId a request id
+     * @return the request's receipt, if it has one
+     * @throws ValidationException when the id has not a request id's form
+     * @throws ConnectionException when S3 cannot be reached or answers 5xx (retry)
+     */
+    public java.util.Optional<JsonNode> find(String requestId) {
+        if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
+            throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
         }
+        return java.util.Optional.ofNullable(read("receipts/" + requestId + ".json"));
     }
 
-    private static RuntimeException failure(S3Exception e, String what) {
-        String message = "erasure receipt: " + what + " failed: HTTP " + e.statusCode();
-        return e.statusCode() >= 500 || e.statusCode() == 429 ? new ConnectionException(message, e) : new StoreException(message, e);
+    private JsonNode read(String k) {
+        return ErasureObjects.read(s3.get(), bucket, k, "erasure receipt");
     }
 
     /** Copies the state machine's per-target outcomes field by field: names, plan hashes and counts only. */

@@ -86,7 +86,26 @@ public final class ErasureService {
      * @throws StoreException when the store refused the work or the verification found data left
      */
     public Outcome erase(TargetConfig target, String subjectId, boolean dryRun) {
+        return erase(target, null, subjectId, dryRun);
+    }
+
+    /**
+     * As {@link #erase(TargetConfig, String, boolean)}, for a request that names the kind of subject.
+     *
+     * @param target a configured target
+     * @param subjectType the request's kind of subject, which must be the plan's {@code subject.name}; {@code null} skips
+     *                    the check
+     * @param subjectId the request's subject id, unchecked
+     * @param dryRun count and change nothing
+     * @return the verified counts and the coverage findings
+     * @throws ValidationException naming {@code subject.type} when the plan erases another kind of subject
+     */
+    public Outcome erase(TargetConfig target, String subjectType, String subjectId, boolean dryRun) {
         ErasurePlan plan = plan(target);
+        if (subjectType != null && !subjectType.equals(plan.subject())) {
+            throw new ValidationException("subject.type: target '" + target.name() + "' erases a '" + plan.subject() + "', not a '" + subjectType
+                + "'; nothing was changed");
+        }
         SubjectId subject = SubjectId.parse(subjectId, plan.idType(), "subject.id");
         String secret = engines.secret(target);
         return switch (target.store()) {

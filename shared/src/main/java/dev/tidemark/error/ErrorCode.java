@@ -31,6 +31,8 @@ public enum ErrorCode {
     TRANSFER_FAILED,
     /** The store answered with an error that retrying will not fix (a missing right, an unsupported command). */
     STORE_ERROR,
+    /** An erasure request id already names a request with another body (HTTP 409); nothing was changed. */
+    REQUEST_CONFLICT,
     /** A run lost its migration lease (it paused or was cut off past it, and another run may hold it now); it stopped. */
     LEASE_LOST
 }

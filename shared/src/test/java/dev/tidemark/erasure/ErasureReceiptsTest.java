@@ -26,8 +26,11 @@ class ErasureReceiptsTest {
     private static final String BUCKET = "tidemark-receipts";
     private static final String PLAN = "a".repeat(64);
 
+    private static final byte[] KEY = "receipt-key-of-at-least-thirty-two-bytes".getBytes();
+
     private S3Client s3;
     private ErasureReceipts receipts;
+    private ErasureRequests requests;
     private String requestId;
 
     @BeforeEach
@@ -38,12 +41,19 @@ class ErasureReceiptsTest {
         if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BUCKET))) {
             s3.createBucket(b -> b.bucket(BUCKET));
         }
-        receipts = new ErasureReceipts(() -> s3, BUCKET, () -> "receipt-key-of-at-least-thirty-two-bytes".getBytes());
+        receipts = new ErasureReceipts(() -> s3, BUCKET, () -> KEY);
+        requests = new ErasureRequests(() -> s3, BUCKET, () -> KEY);
         requestId = TestServers.unique("req");
     }
 
-    private ObjectNode event(String subject) {
-        return (ObjectNode) Json.MAPPER.valueToTree(Map.of("requestId", requestId, "subject", Map.of("id", subject),
+    /** The request the API would have accepted for this subject. */
+    private void accepted(String subject, boolean dryRun) {
+        requests.accept(new ErasureRequests.Submission(requestId, "user", subject, "consent-withdrawn", dryRun), java.util.List.of("app-db"),
+            "arn:aws:iam::123456789012:role/privacy-team");
+    }
+
+    private ObjectNode event() {
+        return (ObjectNode) Json.MAPPER.valueToTree(Map.of("requestId", requestId,
             "startedAt", "2026-12-03T10:00:00Z", "status", "COMPLETED", "targets", java.util.List.of(Map.of("target", "app-db", "failed", false,
                 "result", Map.of("store", "postgres", "target", "app-db", "dryRun", false, "plan", PLAN, "durationMs", 12, "items",
                     java.util.List.of(Map.of("name", "public.users", "action", "delete", "matched", 1, "erased", 1, "anonymised", 0, "remaining", 0,
@@ -56,7 +66,8 @@ class ErasureReceiptsTest {
 
     @Test
     void aReceiptIsWrittenOnceWithAKeyedHashAndNeverTheSubjectId() throws Exception {
-        ErasureReceipts.Written first = receipts.write(event("alice@example.com"));
+        accepted("alice@example.com", false);
+        ErasureReceipts.Written first = receipts.write(event(), requests);
         assertThat(first.written()).isTrue();
         assertThat(first.location()).isEqualTo("s3://" + BUCKET + "/receipts/" + requestId + ".json");
         String text = stored();
@@ -64,19 +75,30 @@ class ErasureReceiptsTest {
         JsonNode r = Json.MAPPER.readTree(text);
         assertThat(r.path("status").asText()).isEqualTo("COMPLETED");
         assertThat(r.path("subjectHash").asText()).startsWith("hmac-sha256:").hasSize(12 + 64);
+        assertThat(r.path("reason").asText()).isEqualTo("consent-withdrawn");
+        assertThat(r.path("requestedBy").asText()).isEqualTo("arn:aws:iam::123456789012:role/privacy-team");
+        assertThat(r.path("tidemarkVersion").asText()).isNotBlank();
 
-        ErasureReceipts.Written again = receipts.write(event("alice@example.com"));
+        ErasureReceipts.Written again = receipts.write(event(), requests);
         assertThat(again.written()).as("the same request gets the receipt it has").isFalse();
         assertThat(stored()).isEqualTo(text);
+        assertThat(receipts.find(requestId)).hasValueSatisfying(found -> assertThat(found.toString()).isEqualTo(text));
+    }
 
-        assertThatThrownBy(() -> receipts.write(event("bob@example.com"))).isInstanceOf(ValidationException.class)
-            .hasMessageStartingWith("requestId: a receipt for another subject exists").hasMessageNotContaining("bob");
-        assertThat(stored()).isEqualTo(text);
+    @Test
+    void aRequestThatWasNeverAcceptedOrIsADryRunGetsNoReceipt() {
+        assertThatThrownBy(() -> receipts.write(event(), requests)).isInstanceOf(ValidationException.class)
+            .hasMessageStartingWith("requestId: no erasure request");
+        accepted("dave", true);
+        assertThatThrownBy(() -> receipts.write(event(), requests)).isInstanceOf(ValidationException.class)
+            .hasMessageContaining("is a dry run");
+        assertThat(s3.listObjectsV2(b -> b.bucket(BUCKET).prefix("receipts/" + requestId)).contents()).isEmpty();
     }
 
     @Test
     void theStoreRefusesASecondConditionalWrite() {
-        receipts.write(event("carol"));
+        accepted("carol", false);
+        receipts.write(event(), requests);
         String text = stored();
         assertThatThrownBy(() -> s3.putObject(b -> b.bucket(BUCKET).key("receipts/" + requestId + ".json").ifNoneMatch("*"),
             RequestBody.fromString("{}"))).isInstanceOf(S3Exception.class).satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(412));
@@ -97,11 +119,12 @@ class ErasureReceiptsTest {
         forged.put("targets[0].result.plan: ", e -> ((ObjectNode) e.path("targets").get(0).path("result")).put("plan", "v1"));
         forged.put("requestId: ", e -> e.put("requestId", "../escape"));
         forged.put("startedAt: ", e -> e.put("startedAt", "yesterday"));
-        forged.put("subject.id: ", e -> e.putObject("subject").put("id", "a\u0000b"));
+        forged.put("subject: unknown field", e -> e.putObject("subject").put("id", "alice"));
+        accepted("alice", false);
         for (var f : forged.entrySet()) {
-            ObjectNode e = event("alice");
+            ObjectNode e = event();
             f.getValue().accept(e);
-            assertThatThrownBy(() -> receipts.write(e)).as(f.getKey()).isInstanceOf(ValidationException.class).hasMessageStartingWith(f.getKey());
+            assertThatThrownBy(() -> receipts.write(e, requests)).as(f.getKey()).isInstanceOf(ValidationException.class).hasMessageStartingWith(f.getKey());
         }
         assertThat(s3.listObjectsV2(b -> b.bucket(BUCKET).prefix("receipts/" + requestId)).contents()).isEmpty();
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tidemark.config.FunctionRuntime;
 import dev.tidemark.config.TargetConfig;
+import dev.tidemark.erasure.ErasureRequests;
 import dev.tidemark.erasure.ErasureResult;
 import dev.tidemark.erasure.ErasureService;
 import dev.tidemark.error.ValidationException;
@@ -23,7 +24,10 @@ import java.util.Set;
 
 /**
  * Lambda handler of the erasure function: one target's part of an erasure request (GDPR Art. 17).
- * Input: {@code {"requestId": "req-2026-0042", "target": "app-db", "subject": {"id": "42"}, "dryRun": false}}. Output:
+ * Input from the erasure state machine: {@code {"requestId": "req-2026-0042", "target": "app-db", "dryRun": false}}; the
+ * subject is the one the erasure API accepted under that request id ({@link dev.tidemark.erasure.ErasureRequests}, bucket
+ * {@code TIDEMARK_ERASURE_REQUEST_BUCKET}), so no subject id travels through Step Functions. An operator invoking the
+ * function directly may name it instead: {@code "subject": {"id": "42"}}. Output:
  * {@code {"requestId": ..., "target": ..., "result": ErasureResult, "coverage": [...]}}: counts per table, collection or
  * index, and the plan's coverage findings ({@link dev.tidemark.erasure.ErasureCoverage}), never the subject id. Errors leave with their code and retry decision ({@link FunctionRuntime#answer}); the log names the request
  * and the target, never the subject.
@@ -63,7 +67,7 @@ public final class ErasureHandler implements RequestStreamHandler {
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = Json.readEvent(input);
         if (event == null || !event.isObject()) {
-            throw new ValidationException("event: expected {\"requestId\": ..., \"target\": ..., \"subject\": {\"id\": ...}, \"dryRun\": false}");
+            throw new ValidationException("event: expected {\"requestId\": ..., \"target\": ..., \"dryRun\": false}");
         }
         EventFields.unknown(event, FIELDS, "");
         String requestId = requestId(event);
@@ -71,20 +75,36 @@ public final class ErasureHandler implements RequestStreamHandler {
         if (targetName == null) {
             throw new ValidationException("target: missing");
         }
-        JsonNode subject = event.path("subject");
-        if (!subject.isObject()) {
-            throw new ValidationException("subject: expected {\"id\": \"...\"}");
-        }
-        EventFields.unknown(subject, Set.of("id"), "subject.");
-        JsonNode id = subject.get("id");
-        if (id == null || !(id.isTextual() || id.isIntegralNumber())) {
-            throw new ValidationException("subject.id: expected a string or a whole number");
-        }
         boolean dryRun = EventFields.flag(event, "dryRun");
+        String subjectType;
+        String subjectId;
+        if (event.has("subject")) {
+            JsonNode subject = event.path("subject");
+            if (!subject.isObject()) {
+                throw new ValidationException("subject: expected {\"id\": \"...\"}");
+            }
+            EventFields.unknown(subject, Set.of("id"), "subject.");
+            JsonNode id = subject.get("id");
+            if (id == null || !(id.isTextual() || id.isIntegralNumber())) {
+                throw new ValidationException("subject.id: expected a string or a whole number");
+            }
+            subjectType = null;
+            subjectId = id.asText();
+        } else {
+            ErasureRequests requests = runtime.erasureRequests();
+            ErasureRequests.Subject stored = requests.subject(requestId);
+            boolean accepted = requests.find(requestId).map(ErasureRequests.Request::dryRun).orElse(true);
+            if (accepted != dryRun) {
+                throw new ValidationException("dryRun: request '" + requestId + "' was accepted " + (accepted ? "as a dry run" : "as an erasure")
+                    + "; nothing was changed");
+            }
+            subjectType = stored.type();
+            subjectId = stored.id();
+        }
         ObjectNode out = PowertoolsLogging.withLogging(context, () -> {
             var service = runtime.erasure();
             TargetConfig target = service.target(targetName);
-            ErasureService.Outcome outcome = service.erase(target, id.asText(), dryRun);
+            ErasureService.Outcome outcome = service.erase(target, subjectType, subjectId, dryRun);
             ErasureResult r = outcome.result();
             LOG.info("erasure {} on target {}{}: {} item(s), {} ms, {} coverage finding(s)", requestId, target.name(), dryRun ? " (dry run)" : "",
                 r.items().size(), r.durationMs(), outcome.coverage().size());

@@ -18,9 +18,10 @@ import java.util.Map;
 
 /**
  * Lambda handler of the erasure-receipt function, the erasure state machine's last step for a completed erasure: writes
- * the request's receipt once ({@link ErasureReceipts}). It holds no store secret: only the receipts bucket and the key of
- * the subject's hash. Input: {@code {"requestId", "subject": {"id"}, "startedAt", "status": "COMPLETED", "targets"}}.
- * Output: {@code {"requestId", "location": "s3://...", "written": true|false}}.
+ * the request's receipt once ({@link ErasureReceipts}). It holds no store secret: only the receipts bucket, the requests bucket and the key of
+ * the subject's hash. Input: {@code {"requestId", "startedAt", "status": "COMPLETED", "targets"}}; the subject's keyed hash
+ * comes from the request the erasure API accepted ({@link dev.tidemark.erasure.ErasureRequests}), whose subject id this
+ * step then deletes. Output: {@code {"requestId", "location": "s3://...", "written": true|false}}.
  */
 public final class ErasureReceiptHandler implements RequestStreamHandler {
 
@@ -47,7 +48,10 @@ public final class ErasureReceiptHandler implements RequestStreamHandler {
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = Json.readEvent(input);
         ErasureReceipts.Written w = PowertoolsLogging.withLogging(context, () -> {
-            ErasureReceipts.Written written = runtime.erasureReceipts().write(event);
+            var requests = runtime.erasureRequests();
+            ErasureReceipts.Written written = runtime.erasureReceipts().write(event, requests);
+            // the receipt is written: the subject id has done its work
+            requests.forget(written.receipt().path("requestId").asText());
             LOG.info("erasure receipt of {}: {}", written.receipt().path("requestId").asText(), written.written() ? "written" : "already there");
             return written;
         });

@@ -38,6 +38,12 @@ public final class LocalMain implements Callable<Integer> {
     @Option(names = "--data", description = "Where the stores keep their data between runs (default: .tidemark-local).")
     Path data;
 
+    @Option(names = "--serve", description = "After the run, keep the stack and the erasure API up until interrupted (Ctrl-C).")
+    boolean serve;
+
+    @Option(names = "--api-port", description = "Port of the local erasure API on 127.0.0.1 (default: 4010).")
+    int apiPort = 4010;
+
     @Option(names = "--repo", description = "Repository root (default: the current directory).", hidden = true)
     Path repo = Path.of("");
 
@@ -57,7 +63,8 @@ public final class LocalMain implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path root = LocalRollout.findRepo(repo.toAbsolutePath().normalize());
-        Path eventFile = event == null ? root.resolve("events/rollout.json") : event.toAbsolutePath();
+        Path eventFile = event == null ? root.resolve("erasure".equals(stateMachine) ? "events/erasure-request.json" : "events/rollout.json")
+            : event.toAbsolutePath();
         Path migrationsDir = migrations == null ? root.resolve("examples") : migrations.toAbsolutePath();
         if (!Files.isRegularFile(eventFile)) {
             console.println("--event: no such file: " + eventFile);
@@ -89,24 +96,14 @@ public final class LocalMain implements Callable<Integer> {
         System.setOut(logStream);
         System.setErr(logStream);
         long t0 = System.nanoTime();
-        try (LocalRollout rollout = LocalRollout.start(root, dataDir, migrationsDir, Map.of(), console)) {
-            StateMachineRunner.Execution execution = rollout.execute(logicalId, eventFile, null, console);
+        try (LocalRollout rollout = LocalRollout.start(root, dataDir, migrationsDir, Map.of(), apiPort, console)) {
             if (logicalId.equals("ErasureStateMachine")) {
-                var output = execution.report().path("output");
-                for (var t : output.path("targets")) {
-                    long erased = 0;
-                    long remaining = 0;
-                    for (var i : t.path("result").path("items")) {
-                        erased += i.path("erased").asLong() + i.path("anonymised").asLong();
-                        remaining += i.path("remaining").asLong();
-                    }
-                    console.printf("  %-10s %s%n", t.path("target").asText(), t.path("failed").asBoolean() ? "FAILED: " + t.path("error").asText()
-                        : (output.path("dryRun").asBoolean() ? remaining + " to erase (dry run)" : erased + " erased or anonymised, " + remaining
-                        + " left") + ", " + t.path("coverage").size() + " coverage finding(s)");
-                }
-                console.printf("  request %s: %s%s%n", output.path("requestId").asText(), output.path("status").asText(),
-                    output.has("receipt") ? ", receipt " + output.path("receipt").path("location").asText() : "");
-            } else if (!logicalId.equals("RolloutStateMachine")) {
+                int code = erasure(rollout, eventFile, t0, root.relativize(log));
+                serve(rollout);
+                return code;
+            }
+            StateMachineRunner.Execution execution = rollout.execute(logicalId, eventFile, null, console);
+            if (!logicalId.equals("RolloutStateMachine")) {
                 var result = execution.report().path("output").path("result");
                 console.printf("  %s %s: %d part(s), %d record(s), %s%n", result.path("operation").asText(), result.path("location").asText(),
                     result.path("partsDone").asInt(), result.path("totalRecords").asLong(), result.path("phase").asText());
@@ -116,6 +113,7 @@ public final class LocalMain implements Callable<Integer> {
                 boolean ok = execution.succeeded() && !"FAILED".equals(execution.report().path("output").path("status").asText());
                 console.printf("%s in %d ms (function logs: %s)%n", ok ? stateMachine + " succeeded" : stateMachine + " FAILED",
                     (System.nanoTime() - t0) / 1_000_000, root.relativize(log));
+                serve(rollout);
                 return ok ? 0 : 1;
             }
             for (var t : execution.report().path("output").path("targets")) {
@@ -125,6 +123,7 @@ public final class LocalMain implements Callable<Integer> {
             }
             console.printf("%s in %d ms (function logs: %s)%n", execution.succeeded() ? "rollout succeeded" : "rollout FAILED",
                 (System.nanoTime() - t0) / 1_000_000, root.relativize(log));
+            serve(rollout);
             return execution.succeeded() ? 0 : 1;
         } catch (RuntimeException e) {
             console.println("local rollout could not run: " + e.getMessage());
@@ -132,6 +131,70 @@ public final class LocalMain implements Callable<Integer> {
             return 2;
         } finally {
             console.println("stopped the local stack");
+        }
+    }
+
+    /** Submits an erasure request (an API body) through the local erasure API, signed, and waits for its end. */
+    private int erasure(LocalRollout rollout, Path eventFile, long t0, Path log) throws IOException {
+        ApiClient api = new ApiClient(rollout.apiUrl(), dev.tidemark.servers.S3Server.ACCESS_KEY, dev.tidemark.servers.S3Server.SECRET_KEY);
+        ApiClient.Answer submitted = api.send("POST", "/erasures", Files.readString(eventFile));
+        console.printf("POST /erasures: %d %s%n", submitted.status(), submitted.body());
+        if (submitted.status() >= 300) {
+            return 1;
+        }
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        String id = mapper.readTree(submitted.body()).path("requestId").asText();
+        com.fasterxml.jackson.databind.JsonNode status = mapper.createObjectNode();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            status = mapper.readTree(api.send("GET", "/erasures/" + id, null).body());
+            String s = status.path("status").asText();
+            if (s.equals("COMPLETED") || s.equals("FAILED")) {
+                break;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (var t : status.path("targets")) {
+            long erased = 0;
+            long remaining = 0;
+            for (var i : t.path("items")) {
+                erased += i.path("erased").asLong() + i.path("anonymised").asLong();
+                remaining += i.path("remaining").asLong();
+            }
+            console.printf("  %-10s %s%n", t.path("target").asText(), t.path("status").asText().equals("FAILED") ? "FAILED: " + t.path("error").asText()
+                : (status.path("dryRun").asBoolean() ? remaining + " to erase (dry run)" : erased + " erased or anonymised, " + remaining
+                + " left") + ", " + t.path("coverage").size() + " coverage finding(s)");
+        }
+        boolean ok = status.path("status").asText().equals("COMPLETED");
+        console.printf("  request %s: %s%s%n", id, status.path("status").asText(), status.has("receipt")
+            ? ", receipt s3://" + LocalStack.RECEIPT_BUCKET + "/receipts/" + id + ".json" : "");
+        console.printf("%s in %d ms (function logs: %s)%n", ok ? "erasure succeeded" : "erasure FAILED", (System.nanoTime() - t0) / 1_000_000, log);
+        return ok ? 0 : 1;
+    }
+
+    /** With {@code --serve}: prints how to call the erasure API and waits until interrupted. */
+    private void serve(LocalRollout rollout) {
+        if (!serve) {
+            return;
+        }
+        console.printf("""
+            serving the erasure API at %s/erasures until interrupted (Ctrl-C); sign requests with the local credentials:
+              export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
+            %n""", rollout.apiUrl(), dev.tidemark.servers.S3Server.ACCESS_KEY, dev.tidemark.servers.S3Server.SECRET_KEY);
+        // Ctrl-C ends the JVM here: the hook stops everything the run started
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            rollout.close();
+            console.println("stopped the local stack");
+        }));
+        try {
+            Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -9,15 +9,20 @@ import java.nio.file.Path;
  */
 public final class LocalRollout implements AutoCloseable {
 
+    /** Logical id of the erasure API's function in template.yaml. */
+    public static final String API_FUNCTION = "ErasureApiFunction";
+
     private final Path repo;
     private final LocalStack stack;
-    private final LambdaEndpoint endpoint;
     private final SamTemplate template;
+    private LambdaEndpoint endpoint;
+    private StepFunctionsEndpoint stepFunctions;
+    private ApiEndpoint api;
+    private volatile Integer backgroundRetryIntervalMs;
 
-    private LocalRollout(Path repo, LocalStack stack, LambdaEndpoint endpoint, SamTemplate template) {
+    private LocalRollout(Path repo, LocalStack stack, SamTemplate template) {
         this.repo = repo;
         this.stack = stack;
-        this.endpoint = endpoint;
         this.template = template;
     }
 
@@ -33,6 +38,17 @@ public final class LocalRollout implements AutoCloseable {
      */
     public static LocalRollout start(Path repo, Path dataDir, Path migrations, java.util.Map<String, String> environmentOverrides,
                                      PrintStream progress) {
+        return start(repo, dataDir, migrations, environmentOverrides, 0, progress);
+    }
+
+    /**
+     * As {@link #start(Path, Path, Path, java.util.Map, PrintStream)}, with the erasure API on a chosen port.
+     *
+     * @param apiPort the erasure API's port on 127.0.0.1 (0: any free one)
+     * @return the running setup
+     */
+    public static LocalRollout start(Path repo, Path dataDir, Path migrations, java.util.Map<String, String> environmentOverrides, int apiPort,
+                                     PrintStream progress) {
         SamTemplate template = SamTemplate.read(repo.resolve("template.yaml"));
         progress.println("starting the local stack" + (dataDir == null ? "" : " (data in " + repo.relativize(dataDir.toAbsolutePath()) + ")"));
         LocalStack stack = LocalStack.start(dataDir, progress);
@@ -40,17 +56,40 @@ public final class LocalRollout implements AutoCloseable {
             int files = stack.uploadMigrations(migrations);
             progress.printf("  uploaded %d migration files from %s to s3://%s%n", files, repo.relativize(migrations.toAbsolutePath()),
                 LocalStack.BUCKET);
-            LambdaEndpoint endpoint = new LambdaEndpoint(template.functions(), id -> {
-                java.util.Map<String, String> env = new java.util.LinkedHashMap<>(stack.functionEnvironment(id));
-                env.putAll(environmentOverrides);
-                return env;
-            });
-            progress.printf("  serving %s at %s%n", String.join(", ", endpoint.functionNames()), endpoint.url());
-            return new LocalRollout(repo, stack, endpoint, template);
+            LocalRollout local = new LocalRollout(repo, stack, template);
+            try {
+                // the erasure API starts executions in the background, as Step Functions does; their states go to progress
+                local.stepFunctions = new StepFunctionsEndpoint((id, input) -> local.execute(id, input, local.backgroundRetryIntervalMs, progress));
+                local.endpoint = new LambdaEndpoint(template.functions(), id -> {
+                    java.util.Map<String, String> env = new java.util.LinkedHashMap<>(stack.functionEnvironment(id));
+                    env.put("AWS_ENDPOINT_URL_SFN", local.stepFunctions.url());
+                    env.put("TIDEMARK_ERASURE_STATE_MACHINE_ARN", StepFunctionsEndpoint.stateMachineArn("ErasureStateMachine"));
+                    env.putAll(environmentOverrides);
+                    return env;
+                });
+                progress.printf("  serving %s at %s%n", String.join(", ", local.endpoint.functionNames()), local.endpoint.url());
+                local.api = new ApiEndpoint(apiPort, dev.tidemark.servers.S3Server.ACCESS_KEY, dev.tidemark.servers.S3Server.SECRET_KEY,
+                    local.endpoint.url(), API_FUNCTION);
+                progress.printf("  erasure API (SigV4, service execute-api) at %s/erasures%n", local.api.url());
+                return local;
+            } catch (RuntimeException e) {
+                local.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             stack.close();
             throw e;
         }
+    }
+
+    /** @return the erasure API's base URL */
+    public String apiUrl() {
+        return api.url();
+    }
+
+    /** @param ms every Retry of an execution the erasure API starts waits this long ({@code null}: as the definition says) */
+    public void backgroundRetryInterval(Integer ms) {
+        this.backgroundRetryIntervalMs = ms;
     }
 
     /**
@@ -110,7 +149,15 @@ public final class LocalRollout implements AutoCloseable {
 
     @Override
     public void close() {
-        endpoint.close();
+        for (AutoCloseable c : new AutoCloseable[] {api, endpoint, stepFunctions}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    System.err.println("stopping " + c.getClass().getSimpleName() + " failed: " + e.getMessage());
+                }
+            }
+        }
         stack.close();
     }
 }

@@ -41,6 +41,8 @@ public final class LocalStack implements AutoCloseable {
     public static final String BULK_BUCKET = "tidemark-bulk";
     /** Bucket erasure receipts are written to ({@code TIDEMARK_RECEIPT_BUCKET}). */
     public static final String RECEIPT_BUCKET = "tidemark-receipts";
+    /** Bucket the erasure API keeps accepted requests in ({@code TIDEMARK_ERASURE_REQUEST_BUCKET}). */
+    public static final String REQUEST_BUCKET = "tidemark-erasure-requests";
     /** Target names, as in template.yaml's defaults. */
     public static final String POSTGRES_TARGET = "app-db";
     /** MongoDB target name. */
@@ -94,8 +96,10 @@ public final class LocalStack implements AutoCloseable {
                 if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BULK_BUCKET))) {
                     s3.createBucket(b -> b.bucket(BULK_BUCKET));
                 }
-                if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(RECEIPT_BUCKET))) {
-                    s3.createBucket(b -> b.bucket(RECEIPT_BUCKET));
+                for (String bucket : List.of(RECEIPT_BUCKET, REQUEST_BUCKET)) {
+                    if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(bucket))) {
+                        s3.createBucket(b -> b.bucket(bucket));
+                    }
                 }
             }
             return stack;
@@ -280,6 +284,8 @@ public final class LocalStack implements AutoCloseable {
         env.put("TIDEMARK_LEASE_SECONDS", "60");
         env.put("TIDEMARK_BULK_BUCKET", BULK_BUCKET);
         env.put("TIDEMARK_RECEIPT_BUCKET", RECEIPT_BUCKET);
+        env.put("TIDEMARK_ERASURE_REQUEST_BUCKET", REQUEST_BUCKET);
+        env.put("TIDEMARK_ERASURE_TARGETS", String.join(",", POSTGRES_TARGET, MONGO_TARGET, ELASTIC_TARGET));
         env.put("TIDEMARK_BULK_MARGIN_SECONDS", "60");
         env.put("POWERTOOLS_SERVICE_NAME", "tidemark");
         env.put("POWERTOOLS_METRICS_NAMESPACE", "Tidemark");

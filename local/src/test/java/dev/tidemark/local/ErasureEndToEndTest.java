@@ -2,49 +2,54 @@ package dev.tidemark.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The erasure state machine on the local stack after the example rollout: every target in parallel, one receipt-ready output. */
+/**
+ * The erasure API on the local stack after the example rollout: requests signed with SigV4, accepted once per request
+ * id, erased on every target by the erasure state machine in the background, answered with their status and receipt.
+ */
 class ErasureEndToEndTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static Path repo;
     private static LocalRollout local;
-
-    @TempDir
-    static Path temp;
+    private static ApiClient api;
 
     @BeforeAll
     static void migratedStackWithThreeUsers() throws Exception {
-        repo = LocalRollout.findRepo(Path.of(""));
+        Path repo = LocalRollout.findRepo(Path.of(""));
         local = LocalRollout.start(repo, null, repo.resolve("examples"), Map.of(), new PrintStream(new ByteArrayOutputStream(), true,
             StandardCharsets.UTF_8));
         assertThat(local.rollout(repo.resolve("events/rollout.json"), 100, new PrintStream(new ByteArrayOutputStream())).succeeded()).isTrue();
+        local.backgroundRetryInterval(100);
+        api = new ApiClient(local.apiUrl(), dev.tidemark.servers.S3Server.ACCESS_KEY, dev.tidemark.servers.S3Server.SECRET_KEY);
         try (Connection c = connect(); var st = c.createStatement()) {
             st.execute("INSERT INTO users (id, email, display_name) OVERRIDING SYSTEM VALUE SELECT g, 'e' || g || '@example.com', 'E' || g "
-                + "FROM generate_series(7001, 7003) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7003) g;"
-                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7003");
+                + "FROM generate_series(7001, 7004) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7004) g;"
+                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7004");
         }
         try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {
-            for (long u = 7001; u <= 7003; u++) {
+            for (long u = 7001; u <= 7004; u++) {
                 client.getDatabase(LocalStack.DATABASE).getCollection("consent").insertOne(new Document("user_id", u).append("purpose", "x")
                     .append("granted", true));
             }
@@ -62,15 +67,25 @@ class ErasureEndToEndTest {
         return DriverManager.getConnection(local.stack().postgres().jdbcUrl(LocalStack.DATABASE), "postgres", local.stack().postgresPassword());
     }
 
-    private static JsonNode run(Map<String, Object> overrides) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(repo.resolve("events/erasure.json").toFile());
-        overrides.forEach((k, v) -> event.set(k, JSON.valueToTree(v)));
-        Path input = Files.createTempFile(temp, "event", ".json");
-        Files.writeString(input, event.toString());
-        StateMachineRunner.Execution execution = local.execute("ErasureStateMachine", input, 100, new PrintStream(new ByteArrayOutputStream(),
-            true, StandardCharsets.UTF_8));
-        assertThat(execution.succeeded()).as(String.join("\n", execution.transcript())).isTrue();
-        return execution.report().path("output");
+    private static String body(String requestId, String id, boolean dryRun) {
+        return "{\"requestId\":\"" + requestId + "\",\"subject\":{\"type\":\"user\",\"id\":\"" + id + "\"},\"reason\":\"consent-withdrawn\","
+            + "\"dryRun\":" + dryRun + "}";
+    }
+
+    /** Polls {@code GET /erasures/{id}} until the request has ended. */
+    private static JsonNode ended(String requestId) throws Exception {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (true) {
+            ApiClient.Answer a = api.send("GET", "/erasures/" + requestId, null);
+            assertThat(a.status()).as(a.body()).isEqualTo(200);
+            JsonNode n = JSON.readTree(a.body());
+            String status = n.path("status").asText();
+            assertThat(status).isIn("ACCEPTED", "IN_PROGRESS", "COMPLETED", "FAILED");
+            if (status.equals("COMPLETED") || status.equals("FAILED") || System.nanoTime() > deadline) {
+                return n;
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static long users(String where) throws Exception {
@@ -80,58 +95,175 @@ class ErasureEndToEndTest {
         }
     }
 
-    @Test
-    void aDryRunCountsOnEveryTargetThenTheErasureCompletesAndTheOutputHoldsNoSubject() throws Exception {
-        JsonNode dry = run(Map.of("requestId", "e2e-first", "subject", Map.of("id", "7002")));
-        assertThat(dry.path("status").asText()).as(dry.toString()).isEqualTo("COMPLETED");
-        assertThat(users("id = 7002")).as("a dry run changes nothing").isEqualTo(1);
-
-        assertThat(dry.has("receipt")).as("a dry run gets no receipt").isFalse();
-        JsonNode done = run(Map.of("requestId", "e2e-first", "subject", Map.of("id", "7002"), "dryRun", false));
-        assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
-        assertThat(done.has("subject")).as("the output drops the subject").isFalse();
-        assertThat(done.toString()).doesNotContain("7002");
-        assertThat(done.path("targets")).hasSize(3);
-        for (JsonNode t : done.path("targets")) {
-            assertThat(t.path("failed").asBoolean()).isFalse();
-            assertThat(t.path("coverage").isArray()).as("every target reports its plan's coverage findings").isTrue();
-            assertThat(t.path("result").path("items")).allSatisfy(i -> assertThat(i.path("remaining").asLong()).isZero());
-        }
-        assertThat(done.path("targets").get(0).path("result").path("items").get(0).path("erased").asLong()).as("the user's message").isEqualTo(1);
-        assertThat(done.path("targets").get(0).path("coverage")).as("the example plan covers the example schema").isEmpty();
-        assertThat(users("id = 7002")).isZero();
-        assertThat(users("id = 7001")).as("another user stays").isEqualTo(1);
-        assertThat(done.path("receipt").path("written").asBoolean()).as(done.toString()).isTrue();
-        assertThat(done.path("receipt").path("location").asText()).isEqualTo("s3://" + LocalStack.RECEIPT_BUCKET + "/receipts/e2e-first.json");
-        String receipt;
+    /** Every object of the request and receipt buckets, and a checksum of every other user's rows: what a refusal must leave alone. */
+    private static Map<String, String> state() throws Exception {
+        Map<String, String> out = new TreeMap<>();
         try (var s3 = local.stack().s3Client()) {
-            receipt = s3.getObjectAsBytes(b -> b.bucket(LocalStack.RECEIPT_BUCKET).key("receipts/e2e-first.json")).asUtf8String();
+            for (String bucket : List.of(LocalStack.REQUEST_BUCKET, LocalStack.RECEIPT_BUCKET)) {
+                for (var o : s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents()) {
+                    if (!o.key().endsWith("/")) {
+                        out.put(bucket + "/" + o.key(), s3.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asUtf8String());
+                    }
+                }
+            }
         }
-        JsonNode r = JSON.readTree(receipt);
-        assertThat(r.path("status").asText()).isEqualTo("COMPLETED");
-        assertThat(r.path("subjectHash").asText()).startsWith("hmac-sha256:");
-        assertThat(r.path("targets")).hasSize(3).allSatisfy(t -> assertThat(t.path("plan").asText()).hasSize(64));
-        assertThat(receipt).as("no subject id, no e-mail in the receipt").doesNotContain("7002").doesNotContain("@example.com");
+        try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery(
+            "SELECT md5(string_agg(u::text || coalesce(m::text, ''), ',' ORDER BY u.id, m.id)) FROM users u LEFT JOIN conversations c ON c.user_id = u.id "
+                + "LEFT JOIN messages m ON m.conversation_id = c.id")) {
+            rs.next();
+            out.put("postgres", rs.getString(1));
+        }
+        return out;
+    }
 
-        JsonNode again = run(Map.of("requestId", "e2e-first", "subject", Map.of("id", "7002"), "dryRun", false));
-        assertThat(again.path("status").asText()).isEqualTo("COMPLETED");
-        assertThat(again.path("receipt").path("written").asBoolean()).as("the receipt is written once").isFalse();
-        assertThat(again.path("targets").get(0).path("result").path("items")).allSatisfy(i -> assertThat(i.path("erased").asLong()).isZero());
-        try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {
-            assertThat(client.getDatabase(LocalStack.DATABASE).getCollection("consent").countDocuments(new Document("user_id", 7002L))).isZero();
-            assertThat(client.getDatabase(LocalStack.DATABASE).getCollection("consent").countDocuments(new Document("user_id", 7001L))).isEqualTo(1);
-        }
+    private static String everything() throws Exception {
+        return String.join("\n", state().values());
     }
 
     @Test
-    void aTargetThatFailsForGoodIsListedAndTheOthersStillErase() throws Exception {
-        JsonNode out = run(Map.of("requestId", "e2e-second", "subject", Map.of("id", "7003"), "dryRun", false, "targets",
-            List.of("app-db", "no-such-target")));
-        assertThat(out.path("status").asText()).as(out.toString()).isEqualTo("FAILED");
-        assertThat(out.path("targets")).extracting(t -> t.path("target").asText() + " " + t.path("failed").asBoolean() + " " + t.path("error").asText(""))
-            .containsExactly("app-db false ", "no-such-target true dev.tidemark.error.ValidationException");
-        assertThat(users("id = 7003")).as("the reachable target was erased").isZero();
-        assertThat(out.toString()).doesNotContain("7003");
-        assertThat(out.has("receipt")).as("a failed request gets no receipt: a later run can still complete it").isFalse();
+    void aDryRunCountsAndChangesNothingThenTheErasureCompletesWithAReceiptAndNoSubjectIdAnywhere() throws Exception {
+        ApiClient.Answer dry = api.send("POST", "/erasures", body("e2e-dry", "7002", true));
+        assertThat(dry.status()).as(dry.body()).isEqualTo(202);
+        assertThat(JSON.readTree(dry.body()).path("statusUrl").asText()).isEqualTo("/erasures/e2e-dry");
+        JsonNode counted = ended("e2e-dry");
+        assertThat(counted.path("status").asText()).as(counted.toString()).isEqualTo("COMPLETED");
+        assertThat(counted.path("targets")).hasSize(3).allSatisfy(t -> assertThat(t.path("status").asText()).isEqualTo("COUNTED"));
+        assertThat(counted.path("targets").get(0).path("items")).anySatisfy(i -> assertThat(i.path("remaining").asLong()).isPositive());
+        assertThat(counted.has("receipt")).as("a dry run gets no receipt").isFalse();
+        assertThat(users("id = 7002")).as("a dry run changes nothing").isEqualTo(1);
+
+        ApiClient.Answer accepted = api.send("POST", "/erasures", body("e2e-first", "7002", false));
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        JsonNode done = ended("e2e-first");
+        assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
+        assertThat(done.path("attempts").asInt()).isEqualTo(1);
+        assertThat(done.path("targets")).hasSize(3).allSatisfy(t -> {
+            assertThat(t.path("status").asText()).isEqualTo("ERASED");
+            assertThat(t.path("items")).allSatisfy(i -> assertThat(i.path("remaining").asLong()).isZero());
+        });
+        assertThat(users("id = 7002")).isZero();
+        assertThat(users("id IN (7001, 7004)")).as("the other users stay (7003 is the next test's)").isEqualTo(2);
+        try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {
+            var consent = client.getDatabase(LocalStack.DATABASE).getCollection("consent");
+            assertThat(consent.countDocuments(new Document("user_id", 7002L))).isZero();
+            assertThat(consent.countDocuments(new Document("user_id", 7001L))).isEqualTo(1);
+        }
+        JsonNode receipt = done.path("receipt");
+        assertThat(receipt.path("requestId").asText()).isEqualTo("e2e-first");
+        assertThat(receipt.path("subjectHash").asText()).startsWith("hmac-sha256:");
+        assertThat(receipt.path("reason").asText()).isEqualTo("consent-withdrawn");
+        assertThat(receipt.path("requestedBy").asText()).isEqualTo(ApiEndpoint.CALLER_ARN);
+        assertThat(receipt.path("targets")).hasSize(3).allSatisfy(t -> assertThat(t.path("plan").asText()).hasSize(64));
+
+        assertThat(done.toString()).doesNotContain("7002").doesNotContain("e7002@example.com");
+        try (var s3 = local.stack().s3Client()) {
+            assertThat(s3.listObjectsV2(b -> b.bucket(LocalStack.REQUEST_BUCKET).prefix("subjects/e2e-first")).contents())
+                .as("the subject id is forgotten once the receipt is written").isEmpty();
+        }
+        String stored = state().entrySet().stream().filter(e -> e.getKey().contains("e2e-first")).map(Map.Entry::getValue).reduce("", String::concat);
+        assertThat(stored).as("the stored request and receipt").contains("hmac-sha256:").doesNotContain("7002").doesNotContain("@example.com");
+    }
+
+    @Test
+    void theSameRequestAgainAnswersTheSameReceiptAndErasesNothingAndAnotherBodyIsAConflict() throws Exception {
+        assertThat(api.send("POST", "/erasures", body("e2e-again", "7003", false)).status()).isEqualTo(202);
+        JsonNode done = ended("e2e-again");
+        assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
+        Map<String, String> before = state();
+
+        ApiClient.Answer again = api.send("POST", "/erasures", body("e2e-again", "7003", false));
+        assertThat(again.status()).as("an ended request answers 200 with its status").isEqualTo(200);
+        assertThat(JSON.readTree(again.body()).path("status").asText()).isEqualTo("COMPLETED");
+        JsonNode status = ended("e2e-again");
+        assertThat(status.path("attempts").asInt()).as("no second execution").isEqualTo(1);
+        assertThat(status.path("receipt")).isEqualTo(done.path("receipt"));
+
+        ApiClient.Answer conflict = api.send("POST", "/erasures", body("e2e-again", "7004", false));
+        assertThat(conflict.status()).as(conflict.body()).isEqualTo(409);
+        assertThat(JSON.readTree(conflict.body()).path("message").asText()).startsWith("requestId: ").doesNotContain("7004");
+        assertThat(JSON.readTree(conflict.body()).path("code").asText()).isEqualTo("REQUEST_CONFLICT");
+        assertThat(state()).as("neither the replay nor the conflict changed anything").isEqualTo(before);
+        assertThat(users("id = 7004")).isEqualTo(1);
+    }
+
+    @Test
+    void unsignedWronglySignedAndMalformedRequestsAreRefusedAndChangeNothing() throws Exception {
+        Map<String, String> before = state();
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> unsigned = http.send(HttpRequest.newBuilder(URI.create(local.apiUrl() + "/erasures"))
+            .POST(HttpRequest.BodyPublishers.ofString(body("e2e-unsigned", "7004", false))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unsigned.statusCode()).isEqualTo(403);
+        assertThat(unsigned.body()).contains("Missing Authentication Token");
+        ApiClient wrongSecret = new ApiClient(local.apiUrl(), dev.tidemark.servers.S3Server.ACCESS_KEY, "not-the-secret");
+        ApiClient.Answer forged = wrongSecret.send("POST", "/erasures", body("e2e-forged", "7004", false));
+        assertThat(forged.status()).isEqualTo(403);
+        assertThat(forged.body()).contains("signature we calculated does not match");
+        ApiClient otherKey = new ApiClient(local.apiUrl(), "AKIAOTHER", dev.tidemark.servers.S3Server.SECRET_KEY);
+        assertThat(otherKey.send("GET", "/erasures/e2e-forged", null).status()).isEqualTo(403);
+
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("{\"reason\":\"objection\"}", "subject: ");
+        bad.put("{\"subject\":{\"type\":\"user\",\"id\":\"" + "7".repeat(5000) + "\"},\"reason\":\"objection\"}", "body: larger than");
+        bad.put("{\"subject\":{\"type\":\"user\",\"id\":{\"$gt\":0}},\"reason\":\"objection\"}", "subject.id: ");
+        bad.put("{\"subject\":{\"type\":\"user\",\"id\":\"7*\"},\"reason\":\"objection\"}", "subject.id: operators and wildcards");
+        bad.put("{\"subject\":{\"type\":\"user\",\"id\":\"7004\"},\"reason\":\"objection\",\"dryRun\":\"no\"}", "dryRun: ");
+        bad.put("{\"requestId\":\"../../x\",\"subject\":{\"type\":\"user\",\"id\":\"7004\"},\"reason\":\"objection\"}", "requestId: ");
+        bad.put("not json", "body: ");
+        for (var b : bad.entrySet()) {
+            ApiClient.Answer a = api.send("POST", "/erasures", b.getKey());
+            assertThat(a.status()).as(b.getValue()).isEqualTo(400);
+            assertThat(JSON.readTree(a.body()).path("message").asText()).as(a.body()).startsWith(b.getValue()).doesNotContain("7004");
+        }
+        ApiClient.Answer unknown = api.send("GET", "/erasures/no-such-request", null);
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).path("message").asText()).startsWith("requestId: ");
+        assertThat(api.send("GET", "/erasures/bad%20id", null).status()).isEqualTo(400);
+        assertThat(api.send("DELETE", "/erasures/e2e-first", null).status()).as("no such route").isEqualTo(403);
+        assertThat(state()).isEqualTo(before);
+        assertThat(users("id = 7004")).isEqualTo(1);
+    }
+
+    @Test
+    void aRequestThatFailsOnEveryTargetIsFailedWithTheTargetsNotDoneAndTheSameBodyTriesAgain() throws Exception {
+        String customer = "{\"requestId\":\"e2e-customer\",\"subject\":{\"type\":\"customer\",\"id\":\"7004\"},\"reason\":\"objection\"}";
+        assertThat(api.send("POST", "/erasures", customer).status()).isEqualTo(202);
+        JsonNode failed = ended("e2e-customer");
+        assertThat(failed.path("status").asText()).as(failed.toString()).isEqualTo("FAILED");
+        assertThat(failed.path("targets")).extracting(t -> t.path("target").asText() + " " + t.path("status").asText() + " " + t.path("error").asText())
+            .containsExactlyInAnyOrder("app-db FAILED dev.tidemark.error.ValidationException", "app-docs FAILED dev.tidemark.error.ValidationException",
+                "search FAILED dev.tidemark.error.ValidationException");
+        assertThat(failed.has("receipt")).isFalse();
+        assertThat(users("id = 7004")).isEqualTo(1);
+
+        ApiClient.Answer retried = api.send("POST", "/erasures", customer);
+        assertThat(retried.status()).as("a failed request is started again by the same body").isEqualTo(202);
+        JsonNode second = ended("e2e-customer");
+        assertThat(second.path("attempts").asInt()).isEqualTo(2);
+        assertThat(second.path("status").asText()).isEqualTo("FAILED");
+    }
+
+    @Test
+    void curlWithAwsSigv4SubmitsAndQueriesARequestAsTheReadmeShows() throws Exception {
+        String user = dev.tidemark.servers.S3Server.ACCESS_KEY + ":" + dev.tidemark.servers.S3Server.SECRET_KEY;
+        String posted = curl("-H", "Content-Type: application/json", "-d", body("e2e-curl", "7001", true), local.apiUrl() + "/erasures");
+        assertThat(posted).contains("\"requestId\":\"e2e-curl\"").endsWith(" 202");
+        JsonNode done = ended("e2e-curl");
+        assertThat(done.path("status").asText()).isEqualTo("COMPLETED");
+        String status = curl(local.apiUrl() + "/erasures/e2e-curl");
+        assertThat(status).contains("\"status\":\"COMPLETED\"").endsWith(" 200");
+        assertThat(curl("--user", "x:y", local.apiUrl() + "/erasures/e2e-curl")).endsWith(" 403");
+        assertThat(user).isNotBlank();
+    }
+
+    private static String curl(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("curl", "-s", "-w", " %{http_code}", "--aws-sigv4", "aws:amz:us-east-1:execute-api"));
+        if (!List.of(args).contains("--user")) {
+            command.addAll(List.of("--user", dev.tidemark.servers.S3Server.ACCESS_KEY + ":" + dev.tidemark.servers.S3Server.SECRET_KEY));
+        }
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        return out.strip();
     }
 }

@@ -344,7 +344,7 @@ class HostileEventsTest {
                     List.of("compressionLevel")));
             }
             case "ErasureReceiptFunction" -> {
-                ObjectNode base = (ObjectNode) parse("{\"requestId\":\"corpus-receipt\",\"subject\":{\"id\":\"1\"},\"startedAt\":\"2026-12-03T00:00:00Z\","
+                ObjectNode base = (ObjectNode) parse("{\"requestId\":\"corpus-receipt\",\"startedAt\":\"2026-12-03T00:00:00Z\","
                     + "\"status\":\"COMPLETED\",\"targets\":[{\"target\":\"app-db\",\"failed\":false,\"result\":{\"store\":\"postgres\","
                     + "\"target\":\"app-db\",\"dryRun\":false,\"plan\":\"" + "a".repeat(64) + "\",\"durationMs\":1,\"items\":[{\"name\":"
                     + "\"public.users\",\"action\":\"delete\",\"matched\":1,\"erased\":1,\"anonymised\":0,\"remaining\":0,\"durationMs\":1}]}}]}");
@@ -532,7 +532,7 @@ class HostileEventsTest {
         state.put("es.lock", get("/tidemark_lock/_doc/migration?filter_path=_source"));
         state.put("es.openContexts", parse(get("/_nodes/stats/indices/search")).findValues("open_contexts").toString());
         try (S3Client s3 = stack.s3Client()) {
-            for (String bucket : List.of(LocalStack.BUCKET, LocalStack.BULK_BUCKET, LocalStack.RECEIPT_BUCKET)) {
+            for (String bucket : List.of(LocalStack.BUCKET, LocalStack.BULK_BUCKET, LocalStack.RECEIPT_BUCKET, LocalStack.REQUEST_BUCKET)) {
                 List<String> keys = new ArrayList<>();
                 s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents().forEach(o -> keys.add(o.key() + "@" + o.eTag()));
                 s3.listMultipartUploadsPaginator(b -> b.bucket(bucket)).uploads().forEach(u -> keys.add("upload:" + u.key()));

@@ -209,11 +209,16 @@ class ErasureEndToEndTest {
         bad.put("{\"subject\":{\"type\":\"user\",\"id\":\"7004\"},\"reason\":\"objection\",\"dryRun\":\"no\"}", "dryRun: ");
         bad.put("{\"requestId\":\"../../x\",\"subject\":{\"type\":\"user\",\"id\":\"7004\"},\"reason\":\"objection\"}", "requestId: ");
         bad.put("not json", "body: ");
+        bad.put("{\"subject\":{\"type\":\"user\",\"id\":\"7004\"},\"reason\":\"objection\",\"subject\":{\"type\":\"user\",\"id\":\"7001\"}}",
+            "body: ");
         for (var b : bad.entrySet()) {
             ApiClient.Answer a = api.send("POST", "/erasures", b.getKey());
             assertThat(a.status()).as(b.getValue()).isEqualTo(400);
             assertThat(JSON.readTree(a.body()).path("message").asText()).as(a.body()).startsWith(b.getValue()).doesNotContain("7004");
         }
+        ApiClient.Answer huge = api.send("POST", "/erasures", "{\"subject\":{\"type\":\"user\",\"id\":\"" + "7".repeat(10 << 20)
+            + "\"},\"reason\":\"objection\"}");
+        assertThat(huge.status()).as("an id of 10 MB").isEqualTo(413);
         ApiClient.Answer unknown = api.send("GET", "/erasures/no-such-request", null);
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(JSON.readTree(unknown.body()).path("message").asText()).startsWith("requestId: ");

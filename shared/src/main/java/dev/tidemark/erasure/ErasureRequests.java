@@ -272,15 +272,15 @@ public final class ErasureRequests {
     /**
      * @param requestId the request id
      * @return its subject
-     * @throws ValidationException naming {@code requestId} when no accepted request holds a subject under it (not
+     * @throws ValidationException naming {@code subject} when no accepted request holds a subject under the id (not
      *                             accepted through the API, or completed and forgotten)
      */
     public Subject subject(String requestId) {
         find(requestId); // checks the id's form
         JsonNode n = read(subjectKey(requestId));
         if (n == null || !n.path("id").isTextual()) {
-            throw new ValidationException("requestId: no pending erasure request '" + requestId + "' (not accepted, or completed and its subject "
-                + "id forgotten)");
+            throw new ValidationException("subject: not in the event, and no pending erasure request '" + requestId + "' holds one (not accepted "
+                + "through the API, or completed and its subject id forgotten)");
         }
         return new Subject(n.path("type").asText(), n.path("id").asText());
     }

@@ -104,7 +104,7 @@ class ErasureRequestsTest {
         ErasureRequests.Submission s = ErasureRequests.parse(body("7"));
         requests.accept(s, List.of("app-db"), null);
         assertThatThrownBy(() -> requests.subject(requestId)).as("not kept until an execution starts").isInstanceOf(ValidationException.class)
-            .hasMessageStartingWith("requestId: no pending erasure request");
+            .hasMessageStartingWith("subject: not in the event, and no pending erasure request");
         requests.keepSubject(s);
         assertThat(requests.subject(requestId)).isEqualTo(new ErasureRequests.Subject("user", "7"));
         assertThat(requests.subject(requestId).toString()).doesNotContain("7");

@@ -123,6 +123,9 @@ public final class LocalMain implements Callable<Integer> {
             }
             console.printf("%s in %d ms (function logs: %s)%n", execution.succeeded() ? "rollout succeeded" : "rollout FAILED",
                 (System.nanoTime() - t0) / 1_000_000, root.relativize(log));
+            if (execution.succeeded() && migrationsDir.equals(root.resolve("examples")) && ExampleSeed.load(rollout.stack(), root.resolve("examples/seed"))) {
+                console.println("loaded the example data of examples/seed/ (users 1 to 5 in every store)");
+            }
             serve(rollout);
             return execution.succeeded() ? 0 : 1;
         } catch (RuntimeException e) {

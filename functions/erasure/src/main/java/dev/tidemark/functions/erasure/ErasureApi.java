@@ -95,7 +95,7 @@ final class ErasureApi {
         ErasureRequests.Submission s = ErasureRequests.parse(body);
         ErasureRequests.Request request = requests.accept(s, targets, principal).request();
         Attempts attempts = attempts(request.requestId());
-        String status = status(attempts);
+        String status = status(attempts, request);
         boolean start = attempts.count() == 0 || ("FAILED".equals(status) && attempts.count() < MAX_ATTEMPTS);
         if (start) {
             requests.keepSubject(s);
@@ -115,7 +115,7 @@ final class ErasureApi {
             return error(404, "requestId: no erasure request '" + requestId + "'", "NOT_FOUND");
         }
         Attempts attempts = attempts(requestId);
-        String status = status(attempts);
+        String status = status(attempts, request);
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("requestId", requestId);
         out.put("status", status);
@@ -188,10 +188,13 @@ final class ErasureApi {
         return new Attempts(count, last.statusAsString(), output);
     }
 
-    /** ACCEPTED (stored, not started), IN_PROGRESS, COMPLETED or FAILED, from Step Functions' execution status. */
-    private static String status(Attempts a) {
+    /**
+     * ACCEPTED (stored, not started), IN_PROGRESS, COMPLETED or FAILED, from Step Functions' execution status; a request
+     * with a receipt is COMPLETED even when its executions are gone (Step Functions keeps them 90 days after they end).
+     */
+    private String status(Attempts a, ErasureRequests.Request request) {
         if (a.count() == 0) {
-            return "ACCEPTED";
+            return !request.dryRun() && receipts.find(request.requestId()).isPresent() ? "COMPLETED" : "ACCEPTED";
         }
         return switch (a.executionStatus()) {
             case "RUNNING", "PENDING_REDRIVE" -> "IN_PROGRESS";

@@ -42,6 +42,8 @@ class ErasureEndToEndTest {
             StandardCharsets.UTF_8));
         assertThat(local.rollout(repo.resolve("events/rollout.json"), 100, new PrintStream(new ByteArrayOutputStream())).succeeded()).isTrue();
         local.backgroundRetryInterval(100);
+        assertThat(ExampleSeed.load(local.stack(), repo.resolve("examples/seed"))).as("the example data loads once").isTrue();
+        assertThat(ExampleSeed.load(local.stack(), repo.resolve("examples/seed"))).isFalse();
         api = new ApiClient(local.apiUrl(), dev.tidemark.servers.S3Server.ACCESS_KEY, dev.tidemark.servers.S3Server.SECRET_KEY);
         try (Connection c = connect(); var st = c.createStatement()) {
             st.execute("INSERT INTO users (id, email, display_name) OVERRIDING SYSTEM VALUE SELECT g, 'e' || g || '@example.com', 'E' || g "
@@ -248,12 +250,19 @@ class ErasureEndToEndTest {
     }
 
     @Test
-    void curlWithAwsSigv4SubmitsAndQueriesARequestAsTheReadmeShows() throws Exception {
+    void curlWithAwsSigv4SubmitsAndQueriesARequestAsTheReadmeShowsOnTheExampleData() throws Exception {
         String user = dev.tidemark.servers.S3Server.ACCESS_KEY + ":" + dev.tidemark.servers.S3Server.SECRET_KEY;
-        String posted = curl("-H", "Content-Type: application/json", "-d", body("e2e-curl", "7001", true), local.apiUrl() + "/erasures");
+        String posted = curl("-H", "Content-Type: application/json", "-d", body("e2e-curl", "2", true), local.apiUrl() + "/erasures");
         assertThat(posted).contains("\"requestId\":\"e2e-curl\"").endsWith(" 202");
         JsonNode done = ended("e2e-curl");
         assertThat(done.path("status").asText()).isEqualTo("COMPLETED");
+        assertThat(done.path("targets")).as("example user 2 lives in every store").hasSize(3).allSatisfy(t -> {
+            long found = 0;
+            for (JsonNode i : t.path("items")) {
+                found += i.path("remaining").asLong();
+            }
+            assertThat(found).as(t.toString()).isPositive();
+        });
         String status = curl(local.apiUrl() + "/erasures/e2e-curl");
         assertThat(status).contains("\"status\":\"COMPLETED\"").endsWith(" 200");
         assertThat(curl("--user", "x:y", local.apiUrl() + "/erasures/e2e-curl")).endsWith(" 403");

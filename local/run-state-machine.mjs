@@ -2,7 +2,7 @@
 // AWS_ENDPOINT_URL_LAMBDA. Prints every state as it is entered and left, with its duration, then the final output.
 //
 // usage: node run-state-machine.mjs --definition FILE --input FILE --substitutions JSON [--output FILE]
-//                                   [--retry-interval-ms N]
+//                                   [--retry-interval-ms N] [--execution-arn ARN]
 // exit status: 0 when the execution succeeded, 1 when it failed, 2 on bad arguments.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -56,6 +56,11 @@ const substitutions = opts.substitutions ? JSON.parse(opts.substitutions) : {};
 const definition = JSON.parse(substitute(readFileSync(opts.definition, 'utf8'), substitutions));
 const input = JSON.parse(readFileSync(opts.input, 'utf8'));
 const runOptions = {};
+if (opts['execution-arn'] !== undefined) {
+  // the context object's $$.Execution.Id and Name, as Step Functions gives them
+  const arn = opts['execution-arn'];
+  runOptions.context = { Execution: { Id: arn, Name: arn.slice(arn.lastIndexOf(':') + 1) } };
+}
 if (opts['retry-interval-ms'] !== undefined) {
   runOptions.overrides = { retryIntervalOverrides: retryOverrides(definition, Number(opts['retry-interval-ms'])) };
 }

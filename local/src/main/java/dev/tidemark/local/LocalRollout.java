@@ -59,7 +59,7 @@ public final class LocalRollout implements AutoCloseable {
             LocalRollout local = new LocalRollout(repo, stack, template);
             try {
                 // the erasure API starts executions in the background, as Step Functions does; their states go to progress
-                local.stepFunctions = new StepFunctionsEndpoint((id, input) -> local.execute(id, input, local.backgroundRetryIntervalMs, progress));
+                local.stepFunctions = new StepFunctionsEndpoint((id, input, arn) -> local.execute(id, input, local.backgroundRetryIntervalMs, arn, progress));
                 local.endpoint = new LambdaEndpoint(template.functions(), id -> {
                     java.util.Map<String, String> env = new java.util.LinkedHashMap<>(stack.functionEnvironment(id));
                     env.put("AWS_ENDPOINT_URL_SFN", local.stepFunctions.url());
@@ -115,11 +115,22 @@ public final class LocalRollout implements AutoCloseable {
      * @throws IllegalArgumentException when the template has no such state machine
      */
     public StateMachineRunner.Execution execute(String stateMachine, Path input, Integer retryIntervalMs, PrintStream out) {
+        return execute(stateMachine, input, retryIntervalMs, StepFunctionsEndpoint.stateMachineArn(stateMachine).replace(":stateMachine:", ":execution:")
+            + ":" + java.util.UUID.randomUUID(), out);
+    }
+
+    /**
+     * As {@link #execute(String, Path, Integer, PrintStream)}, under a given execution ARN.
+     *
+     * @param executionArn the execution's ARN ({@code $$.Execution.Id})
+     * @return how it ended
+     */
+    public StateMachineRunner.Execution execute(String stateMachine, Path input, Integer retryIntervalMs, String executionArn, PrintStream out) {
         SamTemplate.StateMachine sm = template.stateMachines().stream().filter(s -> s.logicalId().equals(stateMachine)).findFirst()
             .orElseThrow(() -> new IllegalArgumentException("template.yaml has no state machine " + stateMachine));
         out.println("running " + sm.definitionUri() + " on " + repo.relativize(input.toAbsolutePath()));
         return new StateMachineRunner(repo).run(repo.resolve(sm.definitionUri()), StateMachineRunner.substitutions(template, stateMachine), input,
-            endpoint.url(), retryIntervalMs, out);
+            endpoint.url(), retryIntervalMs, executionArn, out);
     }
 
     /**

@@ -285,6 +285,7 @@ public final class LocalStack implements AutoCloseable {
         env.put("TIDEMARK_BULK_BUCKET", BULK_BUCKET);
         env.put("TIDEMARK_RECEIPT_BUCKET", RECEIPT_BUCKET);
         env.put("TIDEMARK_ERASURE_REQUEST_BUCKET", REQUEST_BUCKET);
+        env.put("TIDEMARK_AUDIT_BUCKET", RECEIPT_BUCKET);
         env.put("TIDEMARK_ERASURE_TARGETS", String.join(",", POSTGRES_TARGET, MONGO_TARGET, ELASTIC_TARGET));
         env.put("TIDEMARK_BULK_MARGIN_SECONDS", "60");
         env.put("POWERTOOLS_SERVICE_NAME", "tidemark");

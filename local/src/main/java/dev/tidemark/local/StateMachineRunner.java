@@ -52,6 +52,17 @@ public final class StateMachineRunner {
      */
     public Execution run(Path definition, Map<String, String> substitutions, Path input, String lambdaEndpoint, Integer retryIntervalMs,
                          PrintStream out) {
+        return run(definition, substitutions, input, lambdaEndpoint, retryIntervalMs, null, out);
+    }
+
+    /**
+     * As {@link #run(Path, Map, Path, String, Integer, PrintStream)}, naming the execution.
+     *
+     * @param executionArn the execution's ARN ({@code $$.Execution.Id} in the context object), or {@code null}
+     * @return how it ended
+     */
+    public Execution run(Path definition, Map<String, String> substitutions, Path input, String lambdaEndpoint, Integer retryIntervalMs,
+                         String executionArn, PrintStream out) {
         Path node = repo.resolve("local/node_modules/node/bin/node");
         if (!Files.isExecutable(node)) {
             throw new IllegalStateException("Node 22 not found at " + node + ": run bin/setup");
@@ -64,6 +75,10 @@ public final class StateMachineRunner {
             if (retryIntervalMs != null) {
                 command.add("--retry-interval-ms");
                 command.add(retryIntervalMs.toString());
+            }
+            if (executionArn != null) {
+                command.add("--execution-arn");
+                command.add(executionArn);
             }
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             Map<String, String> env = pb.environment();

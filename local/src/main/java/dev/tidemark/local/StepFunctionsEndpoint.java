@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BiFunction;
 
 /**
  * The two Step Functions actions the erasure API calls, {@code StartExecution} and {@code DescribeExecution} (AWS JSON
@@ -40,13 +39,25 @@ public final class StepFunctionsEndpoint implements AutoCloseable {
         return t;
     });
     private final Map<String, Execution> executions = new ConcurrentHashMap<>();
-    private final BiFunction<String, Path, StateMachineRunner.Execution> runner;
+    private final Runner runner;
+
+    /** Runs a state machine to its end. */
+    @FunctionalInterface
+    public interface Runner {
+        /**
+         * @param logicalId the state machine's logical id in template.yaml
+         * @param input the input file
+         * @param executionArn the execution's ARN
+         * @return how it ended
+         */
+        StateMachineRunner.Execution run(String logicalId, Path input, String executionArn);
+    }
     private final Path scratch;
 
     /**
      * @param runner runs a state machine (by logical id) on an input file to its end
      */
-    public StepFunctionsEndpoint(BiFunction<String, Path, StateMachineRunner.Execution> runner) {
+    public StepFunctionsEndpoint(Runner runner) {
         this.runner = runner;
         try {
             this.scratch = Files.createTempDirectory("tidemark-sfn");
@@ -114,7 +125,7 @@ public final class StepFunctionsEndpoint implements AutoCloseable {
         try {
             Path file = Files.createTempFile(scratch, "input", ".json");
             Files.writeString(file, e.input());
-            StateMachineRunner.Execution done = runner.apply(logicalId, file);
+            StateMachineRunner.Execution done = runner.run(logicalId, file, e.arn());
             Files.deleteIfExists(file);
             status = done.succeeded() ? "SUCCEEDED" : "FAILED";
             output = done.succeeded() ? done.report().path("output").toString() : null;

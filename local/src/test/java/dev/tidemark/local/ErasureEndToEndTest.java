@@ -47,11 +47,11 @@ class ErasureEndToEndTest {
         api = new ApiClient(local.apiUrl(), dev.tidemark.servers.S3Server.ACCESS_KEY, dev.tidemark.servers.S3Server.SECRET_KEY);
         try (Connection c = connect(); var st = c.createStatement()) {
             st.execute("INSERT INTO users (id, email, display_name) OVERRIDING SYSTEM VALUE SELECT g, 'e' || g || '@example.com', 'E' || g "
-                + "FROM generate_series(7001, 7004) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7004) g;"
-                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7004");
+                + "FROM generate_series(7001, 7005) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7005) g;"
+                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7005");
         }
         try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {
-            for (long u = 7001; u <= 7004; u++) {
+            for (long u = 7001; u <= 7005; u++) {
                 client.getDatabase(LocalStack.DATABASE).getCollection("consent").insertOne(new Document("user_id", u).append("purpose", "x")
                     .append("granted", true));
             }
@@ -164,6 +164,45 @@ class ErasureEndToEndTest {
         }
         String stored = state().entrySet().stream().filter(e -> e.getKey().contains("e2e-first")).map(Map.Entry::getValue).reduce("", String::concat);
         assertThat(stored).as("the stored request and receipt").contains("hmac-sha256:").doesNotContain("7002").doesNotContain("@example.com");
+    }
+
+    @Test
+    void everyOperationLeavesAnAuditEventNamingWhoWhatWhenAndTheResultAndNoSubjectIdAnywhere() throws Exception {
+        assertThat(api.send("POST", "/erasures", body("e2e-audit", "7005", false)).status()).isEqualTo(202);
+        assertThat(ended("e2e-audit").path("status").asText()).isEqualTo("COMPLETED");
+        List<JsonNode> events = new java.util.ArrayList<>();
+        StringBuilder all = new StringBuilder();
+        try (var s3 = local.stack().s3Client()) {
+            for (var o : s3.listObjectsV2Paginator(b -> b.bucket(LocalStack.RECEIPT_BUCKET)).contents()) {
+                if (o.key().endsWith(".json")) {
+                    String text = s3.getObjectAsBytes(b -> b.bucket(LocalStack.RECEIPT_BUCKET).key(o.key())).asUtf8String();
+                    all.append(text).append('\n');
+                    if (o.key().startsWith("audit/")) {
+                        assertThat(o.key()).matches("audit/\\d{4}/\\d{2}/\\d{2}/\\d{8}T\\d{6}\\.\\d{3}Z-[a-z-]+-[0-9a-f-]{36}\\.json");
+                        events.add(JSON.readTree(text));
+                    }
+                }
+            }
+        }
+        String execution = "execution arn:aws:states:us-east-1:123456789012:execution:ErasureStateMachine:e2e-audit_a1";
+        assertThat(events).filteredOn(e -> e.path("operation").asText().equals("erasure-request") && e.path("targets").size() == 3)
+            .anySatisfy(e -> assertThat(e.path("actor").asText()).isEqualTo("iam " + ApiEndpoint.CALLER_ARN));
+        assertThat(events).filteredOn(e -> e.path("actor").asText().equals(execution)).extracting(e -> e.path("operation").asText() + " "
+            + e.path("targets").path(0).asText() + " " + e.path("result").asText())
+            .containsExactlyInAnyOrder("erasure app-db SUCCEEDED", "erasure app-docs SUCCEEDED", "erasure search SUCCEEDED",
+                "erasure-receipt  SUCCEEDED");
+        assertThat(events).filteredOn(e -> e.path("actor").asText().equals(execution) && e.path("targets").path(0).asText().equals("app-db"))
+            .singleElement().satisfies(e -> assertThat(e.path("counts").path("erased").asLong()).isPositive());
+        assertThat(events).as("the rollout's upgrades, by its execution").anySatisfy(e -> {
+            assertThat(e.path("operation").asText()).isEqualTo("upgrade");
+            assertThat(e.path("actor").asText()).startsWith("execution arn:aws:states:us-east-1:123456789012:execution:");
+        });
+        assertThat(events).filteredOn(e -> e.path("operation").asText().equals("erasure") && e.path("result").asText().equals("FAILED"))
+            .allSatisfy(e -> assertThat(e.path("errorCode").asText()).isNotBlank());
+        for (String id : List.of("7001", "7002", "7003", "7004", "7005", "e7005")) {
+            assertThat(all.toString()).as("receipts and audit events hold no subject id: " + id).doesNotContain("\"" + id + "\"")
+                .doesNotContain(":" + id + ",").doesNotContain("@example.com");
+        }
     }
 
     @Test

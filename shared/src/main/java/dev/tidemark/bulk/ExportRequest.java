@@ -40,7 +40,7 @@ import java.util.Set;
 public record ExportRequest(TargetConfig target, Source source, S3Uri destination, BulkFormat format, Compression compression,
                             int compressionLevel, long partSizeBytes, Throughput throughput, Continuation continuation) {
 
-    private static final Set<String> FIELDS = Set.of("target", "source", "destination", "format", "compression", "compressionLevel",
+    private static final Set<String> FIELDS = Set.of("execution", "target", "source", "destination", "format", "compression", "compressionLevel",
         "partSizeMb", "batchSize", "maxRowsPerSecond", "maxSecondsPerCall", "continuation", "done", "result");
 
     /**

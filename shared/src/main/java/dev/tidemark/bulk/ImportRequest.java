@@ -35,7 +35,7 @@ import java.util.Set;
 public record ImportRequest(TargetConfig target, S3Uri source, String name, List<String> key, String idField, ImportMode mode,
                             Throughput throughput, Continuation continuation) {
 
-    private static final Set<String> FIELDS = Set.of("target", "source", "destination", "mode", "batchSize", "maxRowsPerSecond",
+    private static final Set<String> FIELDS = Set.of("execution", "target", "source", "destination", "mode", "batchSize", "maxRowsPerSecond",
         "maxSecondsPerCall", "continuation", "done", "result");
 
     /** Canonical constructor: copies the key. */

@@ -130,6 +130,32 @@ public final class FunctionRuntime {
         return new dev.tidemark.erasure.ErasureRequests(this::s3, bucket, this::erasureKey);
     }
 
+    /**
+     * @return the audit trail in the bucket {@code TIDEMARK_AUDIT_BUCKET}, off when it is not set
+     */
+    public dev.tidemark.audit.AuditTrail audit() {
+        return new dev.tidemark.audit.AuditTrail(this::s3, env.get("TIDEMARK_AUDIT_BUCKET"));
+    }
+
+    /**
+     * Runs a function's operation and records it in the audit trail ({@link dev.tidemark.audit.AuditTrail#record}): the
+     * actor is the execution the event names, else the invocation; the targets and {@code dryRun} come from the event.
+     *
+     * @param operation the operation's name
+     * @param event the function's event
+     * @param invocationId Lambda's request id
+     * @param work the operation
+     * @param counts its counts, from its result
+     * @param <T> the result type
+     * @return the result
+     * @throws dev.tidemark.error.ValidationException naming {@code execution} when it is malformed (nothing ran)
+     */
+    public <T> T audited(String operation, com.fasterxml.jackson.databind.JsonNode event, String invocationId, java.util.function.Supplier<T> work,
+                         java.util.function.Function<T, Map<String, Long>> counts) {
+        String actor = dev.tidemark.audit.AuditTrail.actor(event, invocationId);
+        return audit().record(operation, actor, dev.tidemark.audit.AuditTrail.targets(event), event.path("dryRun").asBoolean(false), work, counts);
+    }
+
     private byte[] erasureKey() {
         String id = env.get("TIDEMARK_ERASURE_KEY_SECRET_ID");
         if (id == null || id.isBlank()) {

@@ -96,7 +96,7 @@ public final class ErasureReceipts {
         if (event == null || !event.isObject()) {
             throw new ValidationException("event: expected {\"requestId\", \"startedAt\", \"status\", \"targets\"}");
         }
-        EventFields.unknown(event, Set.of("requestId", "startedAt", "status", "targets"), "");
+        EventFields.unknown(event, Set.of("requestId", "startedAt", "status", "targets", "execution"), "");
         String requestId = EventFields.text(event, "requestId", "", 64);
         if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
             throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");

@@ -38,7 +38,7 @@ import java.util.Set;
  */
 public record RollbackRequest(List<RollbackTarget> targets, boolean dryRun, String failure, boolean restoring) {
 
-    private static final Set<String> TOP = Set.of("targets", "rolloutTargets", "restore", "failure", "dryRun");
+    private static final Set<String> TOP = Set.of("targets", "rolloutTargets", "restore", "failure", "dryRun", "execution");
     private static final Set<String> ITEM = Set.of("store", "name", "targetVersion", "location");
 
     /** Canonical constructor: copies the list. */

@@ -35,7 +35,7 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operat
         REPAIR
     }
 
-    private static final Set<String> TOP = Set.of("targets", "dryRun", "operation", "realignChecksums");
+    private static final Set<String> TOP = Set.of("targets", "dryRun", "operation", "realignChecksums", "execution");
     private static final Set<String> ITEM = Set.of("store", "name", "targetVersion", "location");
 
     /** Canonical constructor: copies the list. */

@@ -49,7 +49,7 @@ public final class BulkImportHandler implements RequestStreamHandler {
 
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = Json.readEvent(input);
-        JsonNode out = PowertoolsLogging.withLogging(context, () -> {
+        JsonNode out = PowertoolsLogging.withLogging(context, () -> runtime.audited("bulk-import", event, context.getAwsRequestId(), () -> {
             BulkService bulk = runtime.bulk();
             ImportRequest request = bulk.importRequest(event);
             Budget budget = Budget.forLambda(context.getRemainingTimeInMillis(), runtime.bulkMarginSeconds(), request.throughput().maxSecondsPerCall());
@@ -58,7 +58,8 @@ public final class BulkImportHandler implements RequestStreamHandler {
             BulkService.BulkOutcome outcome = bulk.importData(request, budget);
             LOG.info("bulk import: done={}, {} records in {} ms", outcome.done(), outcome.result().records(), outcome.result().millis());
             return outcome.nextEvent(event);
-        });
+        }, next -> java.util.Map.of("records", next.path("result").path("records").asLong(), "partsDone", next.path("result").path("partsDone").asLong(),
+            "done", next.path("done").asBoolean() ? 1L : 0L)));
         Json.MAPPER.writeValue(output, out);
     }
 }

@@ -3,6 +3,7 @@ package dev.tidemark.functions.erasure;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tidemark.audit.AuditTrail;
 import dev.tidemark.erasure.ErasureReceipts;
 import dev.tidemark.erasure.ErasureRequests;
 import dev.tidemark.error.ConnectionException;
@@ -54,8 +55,11 @@ final class ErasureApi {
     private final String stateMachineArn;
     private final List<String> targets;
     private final ErasureReceipts receipts;
+    private final AuditTrail audit;
 
-    ErasureApi(ErasureRequests requests, ErasureReceipts receipts, Supplier<SfnClient> sfn, String stateMachineArn, List<String> targets) {
+    ErasureApi(ErasureRequests requests, ErasureReceipts receipts, AuditTrail audit, Supplier<SfnClient> sfn, String stateMachineArn,
+               List<String> targets) {
+        this.audit = audit;
         this.requests = requests;
         this.sfn = sfn;
         this.stateMachineArn = stateMachineArn;
@@ -98,8 +102,12 @@ final class ErasureApi {
         String status = status(attempts, request);
         boolean start = attempts.count() == 0 || ("FAILED".equals(status) && attempts.count() < MAX_ATTEMPTS);
         if (start) {
-            requests.keepSubject(s);
-            start(request, attempts.count() + 1);
+            int attempt = attempts.count() + 1;
+            audit.record("erasure-request", "iam " + request.requestedBy(), request.targets(), request.dryRun(), () -> {
+                requests.keepSubject(s);
+                start(request, attempt);
+                return attempt;
+            }, n -> Map.of("attempt", (long) n));
             status = "IN_PROGRESS";
         }
         ObjectNode out = Json.MAPPER.createObjectNode();

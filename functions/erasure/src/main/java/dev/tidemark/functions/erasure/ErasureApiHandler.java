@@ -81,7 +81,7 @@ public final class ErasureApiHandler implements RequestStreamHandler {
             String principal = event.path("requestContext").path("identity").path("userArn").isTextual()
                 ? event.path("requestContext").path("identity").path("userArn").asText() : null;
             String b = body;
-            response = PowertoolsLogging.withLogging(context, () -> new ErasureApi(runtime.erasureRequests(), runtime.erasureReceipts(), () -> sfn,
+            response = PowertoolsLogging.withLogging(context, () -> new ErasureApi(runtime.erasureRequests(), runtime.erasureReceipts(), runtime.audit(), () -> sfn,
                 stateMachineArn, targets).handle(method, resource, id, b, principal));
         } catch (ValidationException e) {
             response = new ErasureApi.Response(400, Json.MAPPER.valueToTree(Map.of("message", e.getMessage(), "code", e.code().name())));

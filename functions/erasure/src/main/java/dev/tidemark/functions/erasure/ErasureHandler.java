@@ -35,7 +35,7 @@ import java.util.Set;
 public final class ErasureHandler implements RequestStreamHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErasureHandler.class);
-    private static final Set<String> FIELDS = Set.of("requestId", "target", "subject", "dryRun");
+    private static final Set<String> FIELDS = Set.of("requestId", "target", "subject", "dryRun", "execution");
 
     private final FunctionRuntime runtime;
 
@@ -101,7 +101,7 @@ public final class ErasureHandler implements RequestStreamHandler {
             subjectType = stored.type();
             subjectId = stored.id();
         }
-        ObjectNode out = PowertoolsLogging.withLogging(context, () -> {
+        ObjectNode out = PowertoolsLogging.withLogging(context, () -> runtime.audited("erasure", event, context.getAwsRequestId(), () -> {
             var service = runtime.erasure();
             TargetConfig target = service.target(targetName);
             ErasureService.Outcome outcome = service.erase(target, subjectType, subjectId, dryRun);
@@ -114,7 +114,20 @@ public final class ErasureHandler implements RequestStreamHandler {
             answer.set("result", Json.MAPPER.valueToTree(r));
             answer.set("coverage", Json.MAPPER.valueToTree(outcome.coverage()));
             return answer;
-        });
+        }, answer -> totals(answer.path("result").path("items"))));
         Json.MAPPER.writeValue(output, out);
+    }
+
+    /** The audit event's counts: matched, erased, anonymised and remaining, summed over the items. */
+    static Map<String, Long> totals(JsonNode items) {
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        for (String count : java.util.List.of("matched", "erased", "anonymised", "remaining")) {
+            long sum = 0;
+            for (JsonNode i : items) {
+                sum += i.path(count).asLong();
+            }
+            out.put(count, sum);
+        }
+        return out;
     }
 }

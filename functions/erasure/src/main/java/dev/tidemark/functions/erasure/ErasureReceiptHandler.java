@@ -47,14 +47,14 @@ public final class ErasureReceiptHandler implements RequestStreamHandler {
 
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = Json.readEvent(input);
-        ErasureReceipts.Written w = PowertoolsLogging.withLogging(context, () -> {
+        ErasureReceipts.Written w = PowertoolsLogging.withLogging(context, () -> runtime.audited("erasure-receipt", event, context.getAwsRequestId(), () -> {
             var requests = runtime.erasureRequests();
             ErasureReceipts.Written written = runtime.erasureReceipts().write(event, requests);
             // the receipt is written: the subject id has done its work
             requests.forget(written.receipt().path("requestId").asText());
             LOG.info("erasure receipt of {}: {}", written.receipt().path("requestId").asText(), written.written() ? "written" : "already there");
             return written;
-        });
+        }, written -> Map.of("written", written.written() ? 1L : 0L)));
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("requestId", w.receipt().path("requestId").asText());
         out.put("location", w.location());

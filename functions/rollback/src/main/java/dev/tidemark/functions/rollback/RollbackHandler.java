@@ -51,7 +51,7 @@ public final class RollbackHandler implements RequestStreamHandler {
 
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = Json.readEvent(input);
-        RollbackReport report = PowertoolsLogging.withLogging(context, () -> {
+        RollbackReport report = PowertoolsLogging.withLogging(context, () -> runtime.audited("rollback", event, context.getAwsRequestId(), () -> {
             EngineFactory engines = runtime.engines();
             RollbackRequest request = RollbackRequest.parse(event, engines.config());
             LOG.info("rollback of {} target(s), dryRun={}", request.targets().size(), request.dryRun());
@@ -61,7 +61,7 @@ public final class RollbackHandler implements RequestStreamHandler {
                     m.migrations().size(), m.status());
             }
             return r;
-        });
+        }, r -> java.util.Map.of("undoMigrationsApplied", r.dryRun() ? 0L : r.results().stream().mapToLong(m -> m.migrations().size()).sum())));
         Json.MAPPER.writeValue(output, report);
     }
 }

@@ -53,7 +53,8 @@ public final class UpgradeHandler implements RequestStreamHandler {
 
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {
         JsonNode event = Json.readEvent(input);
-        UpgradeReport report = PowertoolsLogging.withLogging(context, () -> {
+        String operation = "repair".equals(event == null ? null : event.path("operation").asText(null)) ? "repair" : "upgrade";
+        UpgradeReport report = PowertoolsLogging.withLogging(context, () -> runtime.audited(operation, event, context.getAwsRequestId(), () -> {
             EngineFactory engines = runtime.engines();
             UpgradeRequest request = UpgradeRequest.parse(event, engines.config());
             LOG.info("upgrade of {} target(s), dryRun={}", request.targets().size(), request.dryRun());
@@ -63,7 +64,7 @@ public final class UpgradeHandler implements RequestStreamHandler {
                     m.migrations().size(), m.status());
             }
             return r;
-        });
+        }, r -> java.util.Map.of("migrationsApplied", r.dryRun() ? 0L : r.results().stream().mapToLong(m -> m.migrations().size()).sum())));
         Json.MAPPER.writeValue(output, report);
     }
 }

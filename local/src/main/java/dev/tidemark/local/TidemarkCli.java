@@ -138,7 +138,7 @@ public final class TidemarkCli {
             for (Map.Entry<Store, Path> f : folders().entrySet()) {
                 Store s = f.getKey();
                 List<ScriptFile> files = reader.read(Location.parse("filesystem:" + f.getValue()), s.extension());
-                EngineFactory.Migrations m = new EngineFactory.Migrations(MigrationResolver.resolve(s, files), MigrationResolver.resolveUndo(s, files));
+                EngineFactory.Migrations m = EngineFactory.Migrations.of(s, files);
                 if (m.versioned().isEmpty()) {
                     throw new ValidationException("--migrations: " + f.getValue() + " holds no " + s.id() + " migration (V<version>__<description>."
                         + s.extension() + ")");
@@ -181,7 +181,7 @@ public final class TidemarkCli {
         public Integer call() throws IOException {
             List<LintReport> reports = new ArrayList<>();
             Map<Store, EngineFactory.Migrations> sets = options.migrations();
-            sets.forEach((s, m) -> reports.add(Linter.lint(s, m.versioned(), m.undo(), List.of())));
+            sets.forEach((s, m) -> reports.add(Linter.lint(s, m.versioned(), m.undo(), List.of(), m.erasurePlan())));
             long blocking = reports.stream().mapToLong(r -> r.blocking().size()).sum();
             if (options.json) {
                 System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(reports));

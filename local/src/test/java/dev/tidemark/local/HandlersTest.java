@@ -201,7 +201,7 @@ class HandlersTest {
     }
 
     @Test
-    @Order(Integer.MAX_VALUE - 3)
+    @Order(Integer.MAX_VALUE - 4)
     void theUpgradeEventMigratesEveryTargetAndLogsNoSecret() throws Exception {
         PrintStream stdout = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -215,6 +215,30 @@ class HandlersTest {
         assertThat(result.path("results").findValuesAsText("status")).containsOnly("MIGRATED");
         assertThat(result.path("results").findValuesAsText("target")).containsExactly("app-db", "app-docs", "search");
         assertThat(captured.toString(StandardCharsets.UTF_8) + result).doesNotContain(stack.postgresPassword());
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE - 3)
+    void theHealthCheckRunsTheErasureCoverageCheckAndAnUncoveredSubjectReferenceDegradesTheTarget() throws Exception {
+        JsonNode before = invoke(new HealthCheckHandler(stack.functionEnvironment()), "{}", "HealthCheckFunction");
+        assertThat(before.path("targets")).as("the example plans cover the example schema").allSatisfy(t -> {
+            assertThat(t.path("erasureCoverage").isArray()).as(t.toString()).isTrue();
+            assertThat(t.path("erasureCoverage")).isEmpty();
+        });
+        try (var c = DriverManager.getConnection(stack.postgres().jdbcUrl(LocalStack.DATABASE), "postgres", stack.postgresPassword());
+             var st = c.createStatement()) {
+            st.execute("CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint)");
+            try {
+                JsonNode after = invoke(new HealthCheckHandler(stack.functionEnvironment()), "{}", "HealthCheckFunction");
+                JsonNode pg = after.path("targets").get(0);
+                assertThat(pg.path("status").asText()).isEqualTo("degraded");
+                assertThat(pg.path("reasons").toString()).contains("erasure coverage: 1 finding(s)");
+                assertThat(pg.path("erasureCoverage").get(0).asText()).contains("public.orders.user_id");
+                assertThat(after.path("summary").asText()).contains("app-db (postgres) degraded: erasure coverage: 1 finding(s)");
+            } finally {
+                st.execute("DROP TABLE orders");
+            }
+        }
     }
 
     @Test

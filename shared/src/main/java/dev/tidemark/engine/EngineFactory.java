@@ -83,8 +83,21 @@ public final class EngineFactory {
      *
      * @param versioned versioned migrations in version order
      * @param undo undo migrations in version order
+     * @param erasurePlan the content of the location's {@code erasure.json}, or {@code null}
      */
-    public record Migrations(List<MigrationScript> versioned, List<MigrationScript> undo) {
+    public record Migrations(List<MigrationScript> versioned, List<MigrationScript> undo, String erasurePlan) {
+        /**
+         * Resolves a location's files.
+         *
+         * @param store the store
+         * @param files every file of the location
+         * @return its migrations and erasure plan
+         */
+        public static Migrations of(dev.tidemark.migration.Store store, List<dev.tidemark.location.ScriptFile> files) {
+            String plan = files.stream().filter(f -> f.name().equals(dev.tidemark.erasure.ErasurePlan.FILE)).map(dev.tidemark.location.ScriptFile::content)
+                .findFirst().orElse(null);
+            return new Migrations(MigrationResolver.resolve(store, files), MigrationResolver.resolveUndo(store, files), plan);
+        }
     }
 
     /**
@@ -92,8 +105,7 @@ public final class EngineFactory {
      * @return its versioned and undo migrations, read from its location
      */
     public Migrations migrations(TargetConfig target) {
-        List<dev.tidemark.location.ScriptFile> files = files(target);
-        return new Migrations(MigrationResolver.resolve(target.store(), files), MigrationResolver.resolveUndo(target.store(), files));
+        return Migrations.of(target.store(), files(target));
     }
 
     /**

@@ -141,6 +141,47 @@ public final class ErasureService {
         };
     }
 
+    /**
+     * The coverage check alone ({@link ErasureCoverage}), from metadata: what the health check reports per target.
+     *
+     * @param target a configured target
+     * @return the findings, or empty when the location holds no {@value ErasurePlan#FILE}
+     * @throws ValidationException when the plan is malformed
+     * @throws ConnectionException when the store cannot be reached (retry)
+     * @throws StoreException when the store refused the metadata reads
+     */
+    public java.util.Optional<java.util.List<String>> coverage(TargetConfig target) {
+        if (engines.file(target, ErasurePlan.FILE).isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        ErasurePlan plan = plan(target);
+        String secret = engines.secret(target);
+        return java.util.Optional.of(switch (target.store()) {
+            case POSTGRES -> {
+                try (Connection c = connect(target, ConnectionSecrets.postgres(target.secretId(), secret, target.database()))) {
+                    yield ErasureCoverage.postgres(c, plan);
+                } catch (SQLException e) {
+                    String what = "postgres target '" + target.name() + "': the coverage check failed (SQL state " + e.getSQLState() + ")";
+                    throw SqlStates.transientState(e.getSQLState()) ? new ConnectionException(what, e) : new StoreException(what, e);
+                }
+            }
+            case MONGODB -> {
+                ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
+                try (var client = EngineFactory.mongoClient(m, Duration.ofSeconds(30))) {
+                    yield ErasureCoverage.mongo(client.getDatabase(m.database()), plan);
+                } catch (com.mongodb.MongoException e) {
+                    String what = "mongodb target '" + target.name() + "': the coverage check failed: " + dev.tidemark.mongo.MongoErrors.describe(e);
+                    throw dev.tidemark.mongo.MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);
+                }
+            }
+            case ELASTICSEARCH -> {
+                try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), Duration.ofSeconds(30))) {
+                    yield ErasureCoverage.elastic(client, plan);
+                }
+            }
+        });
+    }
+
     private byte[] key(ErasurePlan plan) {
         return plan.pseudonymises() ? pseudonymKey.get() : new byte[0];
     }

@@ -18,15 +18,18 @@ import java.util.TreeMap;
 
 /**
  * Checks every configured target: reachability and round-trip latency, current version, pending and failed
- * migrations, checksum drift, and for Elasticsearch the cluster status and each index's health. A target that cannot
+ * migrations, checksum drift, for Elasticsearch the cluster status and each index's health, and the erasure plan's
+ * coverage check ({@link dev.tidemark.erasure.ErasureCoverage}; a finding or an invalid plan makes the target degraded). A target that cannot
  * be checked is reported unhealthy with the reason; the check itself does not throw for it.
  */
 public final class HealthChecker {
 
     private final EngineFactory engines;
+    private final dev.tidemark.erasure.ErasureService erasure;
 
     /** @param engines opens target engines */
     public HealthChecker(EngineFactory engines) {
+        this.erasure = new dev.tidemark.erasure.ErasureService(engines, () -> new byte[0], 1000, java.time.Duration.ofSeconds(30));
         this.engines = engines;
     }
 
@@ -85,14 +88,26 @@ public final class HealthChecker {
                 status = HealthStatus.UNHEALTHY;
                 reasons.add("checksum drift " + d.script());
             }
+            List<String> coverage = null;
+            try {
+                // a plan is written for the latest schema: checked once nothing is pending
+                coverage = info.pending().isEmpty() ? erasure.coverage(t).orElse(null) : null;
+                if (coverage != null && !coverage.isEmpty()) {
+                    status = status.worst(HealthStatus.DEGRADED);
+                    reasons.add("erasure coverage: " + coverage.size() + " finding(s)");
+                }
+            } catch (dev.tidemark.error.ValidationException e) {
+                status = status.worst(HealthStatus.DEGRADED);
+                reasons.add("erasure plan invalid: " + e.getMessage());
+            }
             return new TargetHealth(t.name(), t.store(), status, true, latency, info.currentVersion(), info.pending().size(),
-                info.failed().size(), info.drift().stream().map(ChecksumDrift::describe).toList(), cluster, indices, null, reasons);
+                info.failed().size(), info.drift().stream().map(ChecksumDrift::describe).toList(), cluster, indices, null, reasons, coverage);
         } catch (TidemarkException e) {
             return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
-                e.code() + ": " + e.getMessage(), List.of("unreachable: " + e.code()));
+                e.code() + ": " + e.getMessage(), List.of("unreachable: " + e.code()), null);
         } catch (RuntimeException e) {
             return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
-                e.getClass().getSimpleName(), List.of("unreachable"));
+                e.getClass().getSimpleName(), List.of("unreachable"), null);
         }
     }
 }

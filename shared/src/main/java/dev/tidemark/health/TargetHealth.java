@@ -26,11 +26,13 @@ import java.util.Map;
 public record TargetHealth(String name, Store store, HealthStatus status, boolean reachable, Long latencyMs,
                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
                            MigrationVersion currentVersion, int pending, int failed, List<String> checksumDrift,
-                           String clusterStatus, Map<String, String> indices, String error, List<String> reasons) {
+                           String clusterStatus, Map<String, String> indices, String error, List<String> reasons,
+                           List<String> erasureCoverage) {
 
     /** Canonical constructor: copies the lists. */
     public TargetHealth {
         checksumDrift = List.copyOf(checksumDrift);
         reasons = List.copyOf(reasons);
+        erasureCoverage = erasureCoverage == null ? null : List.copyOf(erasureCoverage);
     }
 }

@@ -32,6 +32,17 @@ public final class Linter {
      * @throws dev.tidemark.error.ValidationException naming file and line for a malformed approval marker
      */
     public static LintReport lint(Store store, List<MigrationScript> versioned, List<MigrationScript> undo, List<ChecksumDrift> drift) {
+        return lint(store, versioned, undo, drift, null);
+    }
+
+    /**
+     * As {@link #lint(Store, List, List, List)}, with the erasure plan's rules (TM003, TM004) when the location holds one.
+     *
+     * @param erasurePlan the content of {@code erasure.json}, or {@code null}
+     * @return the findings
+     */
+    public static LintReport lint(Store store, List<MigrationScript> versioned, List<MigrationScript> undo, List<ChecksumDrift> drift,
+                                  String erasurePlan) {
         List<MigrationScript> ordered = versioned.stream().sorted(Comparator.comparing(MigrationScript::version))
             .map(Linter::withPlaceholdersNamed).toList();
         List<Finding> findings = new ArrayList<>();
@@ -47,6 +58,9 @@ public final class Linter {
             case POSTGRES -> PostgresLint.lint(ordered, sink);
             case MONGODB -> MongoLint.lint(ordered, sink);
             case ELASTICSEARCH -> ElasticLint.lint(ordered, sink);
+        }
+        if (erasurePlan != null) {
+            ErasurePlanLint.lint(store, erasurePlan, ordered, sink, findings);
         }
         Set<String> undone = undo.stream().map(u -> u.version().toString()).collect(Collectors.toSet());
         for (MigrationScript s : ordered) {

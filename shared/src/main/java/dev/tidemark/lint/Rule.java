@@ -14,6 +14,11 @@ public enum Rule {
     TM001("missing-undo", Severity.WARNING, "add U<version>__<description> with the statements that reverse it"),
     /** An applied migration's file changed after it ran (its checksum differs from the history's). */
     TM002("edited-applied-migration", Severity.ERROR, "restore the file as applied and put the change in a new migration"),
+    /** The erasure plan ({@code erasure.json}) does not parse: an erasure request would fail on this target. */
+    TM003("erasure-plan-invalid", Severity.ERROR, "fix erasure.json (README, Erasure plan); the message names the field"),
+    /** A migration adds a column, field or mapping named like the subject's in a table, collection or index the erasure plan does not name. */
+    TM004("subject-reference-outside-erasure-plan", Severity.WARNING, "add the table, collection or index to erasure.json (delete or anonymise), "
+        + "or approve with the reason it holds no personal data"),
     /** The SQL parser could not read a statement; its rules were not checked. */
     PG000("unparsed-statement", Severity.INFO, "review the statement by hand"),
     /** {@code timestamp} without time zone. */

@@ -65,7 +65,7 @@ public final class UpgradeService {
                     repairs.add(engine.repair(request.realignChecksums()));
                 } else {
                     InfoResult info = engine.info();
-                    LintReport lint = Linter.lint(config.store(), migrations.versioned(), migrations.undo(), info.drift());
+                    LintReport lint = Linter.lint(config.store(), migrations.versioned(), migrations.undo(), info.drift(), migrations.erasurePlan());
                     List<MigrationVersion> about = info.pending().stream().map(PendingMigration::version)
                         .filter(v -> t.targetVersion().includes(v, info.currentVersion())).toList();
                     lint.requireNoBlocking(t.name(), about);

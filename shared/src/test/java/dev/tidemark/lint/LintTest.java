@@ -48,6 +48,78 @@ class LintTest {
 
     @ParameterizedTest
     @EnumSource(Store.class)
+    void theExamplesErasurePlansParseAndCoverEveryTableCollectionAndIndexTheMigrationsCreate(Store store) throws Exception {
+        java.nio.file.Path dir = Repo.root().resolve("examples").resolve(store.id());
+        var files = new LocationReader(() -> {
+            throw new IllegalStateException("no S3 here");
+        }).read(Location.parse("filesystem:" + dir), f -> true);
+        var m = dev.tidemark.engine.EngineFactory.Migrations.of(store, files);
+        assertThat(m.erasurePlan()).as("examples/" + store.id() + "/erasure.json is read with the migrations").isNotNull();
+        LintReport report = Linter.lint(store, m.versioned(), m.undo(), List.of(), m.erasurePlan());
+        assertThat(report.findings()).noneMatch(f -> f.rule().equals("TM003") || f.rule().equals("TM004"));
+    }
+
+    private static final String USERS_PLAN = "{\"subject\": {\"name\": \"user\", \"idType\": \"integer\"}, \"tables\": ["
+        + "{\"table\": \"consent\", \"match\": {\"column\": \"user_id\"}, \"action\": \"delete\"},"
+        + "{\"table\": \"users\", \"match\": {\"column\": \"id\"}, \"action\": \"delete\"}]}";
+
+    @Test
+    void aMigrationThatAddsASubjectReferenceOutsideTheErasurePlanIsAWarningUnlessApproved() {
+        List<MigrationScript> versioned = List.of(
+            v(Store.POSTGRES, 1, "CREATE TABLE users (id bigint PRIMARY KEY);\n"
+                + "CREATE TABLE consent (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id) ON DELETE CASCADE);\n"),
+            v(Store.POSTGRES, 2, "CREATE TABLE orders (\n  id bigint PRIMARY KEY,\n  total numeric(10, 2) CHECK (total > 0),\n"
+                + "  user_id bigint\n);\n"),
+            v(Store.POSTGRES, 3, "CREATE TABLE invoices (id bigint PRIMARY KEY, buyer bigint REFERENCES public.users (id) ON DELETE SET NULL);\n"),
+            v(Store.POSTGRES, 4, "ALTER TABLE invoices ADD COLUMN user_id bigint;\nALTER TABLE consent ADD COLUMN note text;\n"),
+            v(Store.POSTGRES, 5, "-- tidemark:approve TM004 holds an aggregate per cohort, never a user\n"
+                + "CREATE TABLE cohorts (id bigint PRIMARY KEY, user_id bigint);\n"));
+        List<MigrationScript> undo = versioned.stream().map(s -> u(Store.POSTGRES, Integer.parseInt(s.version().toString()), "SELECT 1;")).toList();
+        LintReport report = Linter.lint(Store.POSTGRES, versioned, undo, List.of(), USERS_PLAN);
+        List<Finding> tm004 = report.findings().stream().filter(f -> f.rule().equals("TM004")).toList();
+        assertThat(tm004).extracting(f -> f.file() + ":" + f.line() + " " + f.message().substring(0, f.message().indexOf(',')))
+            .containsExactly("V2__m2.sql:1 orders.user_id is named like the subject's user_id",
+                "V3__m3.sql:1 invoices.buyer references users.id",
+                "V4__m4.sql:1 invoices.user_id is named like the subject's user_id",
+                "V5__m5.sql:2 cohorts.user_id is named like the subject's user_id");
+        assertThat(tm004).allSatisfy(f -> assertThat(f.severity()).isEqualTo(Severity.WARNING));
+        assertThat(tm004.getLast().approval()).isEqualTo("holds an aggregate per cohort, never a user");
+        assertThat(report.blocking()).isEmpty();
+    }
+
+    @Test
+    void mongoAndElasticsearchMigrationsAreCheckedAgainstThePlanToo() {
+        String mongoPlan = "{\"subject\": {\"name\": \"user\", \"idType\": \"integer\"}, \"collections\": ["
+            + "{\"collection\": \"profiles\", \"match\": {\"field\": \"user_id\"}, \"action\": \"delete\"}]}";
+        List<MigrationScript> mongo = List.of(v(Store.MONGODB, 1, "[{\"create\": \"profiles\", \"validator\": {\"$jsonSchema\": {\"properties\": "
+            + "{\"user_id\": {}}}}}, {\"createIndexes\": \"carts\", \"indexes\": [{\"key\": {\"user_id\": 1}, \"name\": \"u\"}]}]"));
+        LintReport m = Linter.lint(Store.MONGODB, mongo, List.of(u(Store.MONGODB, 1, "[]")), List.of(), mongoPlan);
+        assertThat(m.findings()).filteredOn(f -> f.rule().equals("TM004")).extracting(Finding::message)
+            .singleElement().asString().startsWith("carts.user_id is named like the subject's user_id");
+        String esPlan = "{\"subject\": {\"name\": \"user\", \"idType\": \"integer\"}, \"indices\": ["
+            + "{\"index\": \"audit\", \"match\": {\"field\": \"actor_id\"}, \"action\": \"delete\"}]}";
+        List<MigrationScript> es = List.of(v(Store.ELASTICSEARCH, 1, "PUT /audit-v1\n{\"aliases\": {\"audit\": {}}, \"mappings\": {\"properties\": "
+            + "{\"actor_id\": {\"type\": \"keyword\"}}}}\n\nPUT /events-v1\n{\"mappings\": {\"properties\": {\"actor_id\": "
+            + "{\"type\": \"keyword\"}}}}\n"));
+        LintReport e = Linter.lint(Store.ELASTICSEARCH, es, List.of(u(Store.ELASTICSEARCH, 1, "DELETE /events-v1\n")), List.of(), esPlan);
+        assertThat(e.findings()).filteredOn(f -> f.rule().equals("TM004")).extracting(f -> f.line() + " " + f.message())
+            .singleElement().asString().startsWith("4 events-v1.actor_id is mapped like the subject's actor_id");
+    }
+
+    @Test
+    void anErasurePlanThatDoesNotParseIsAnErrorNamingTheField() {
+        LintReport report = Linter.lint(Store.POSTGRES, List.of(v(Store.POSTGRES, 1, "CREATE TABLE users (id bigint PRIMARY KEY);")),
+            List.of(u(Store.POSTGRES, 1, "DROP TABLE users;")), List.of(), "{\"subject\": {\"name\": \"user\", \"idType\": \"integer\"}, "
+                + "\"tables\": [{\"table\": \"users\", \"match\": {\"column\": \"id\"}, \"action\": \"shred\"}]}");
+        assertThat(report.findings()).filteredOn(f -> f.rule().equals("TM003")).singleElement().satisfies(f -> {
+            assertThat(f.file()).isEqualTo("erasure.json");
+            assertThat(f.message()).contains("tables[0].action");
+            assertThat(f.blocking()).isTrue();
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
     void theExamplesHaveNoBlockingFindingAndAnUndoForEveryVersion(Store store) {
         String dir = Repo.root().resolve("examples").resolve(store.id()).toString();
         var files = new LocationReader(() -> {

@@ -38,7 +38,9 @@ class ErasureEndToEndTest {
     @BeforeAll
     static void migratedStackWithThreeUsers() throws Exception {
         Path repo = LocalRollout.findRepo(Path.of(""));
-        local = LocalRollout.start(repo, null, repo.resolve("examples"), Map.of(), new PrintStream(new ByteArrayOutputStream(), true,
+        // batches of 2 and no time per call: every erasure below takes several calls of the erasure function
+        local = LocalRollout.start(repo, null, repo.resolve("examples"), Map.of("TIDEMARK_ERASURE_BATCH_SIZE", "2",
+            "TIDEMARK_ERASURE_MAX_SECONDS_PER_CALL", "0"), new PrintStream(new ByteArrayOutputStream(), true,
             StandardCharsets.UTF_8));
         assertThat(local.rollout(repo.resolve("events/rollout.json"), 100, new PrintStream(new ByteArrayOutputStream())).succeeded()).isTrue();
         local.backgroundRetryInterval(100);
@@ -48,7 +50,9 @@ class ErasureEndToEndTest {
         try (Connection c = connect(); var st = c.createStatement()) {
             st.execute("INSERT INTO users (id, email, display_name) OVERRIDING SYSTEM VALUE SELECT g, 'e' || g || '@example.com', 'E' || g "
                 + "FROM generate_series(7001, 7005) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7005) g;"
-                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7005");
+                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7005;"
+                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'assistant', 'more' FROM conversations, generate_series(1, 4) "
+                + "WHERE user_id = 7002");
         }
         try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {
             for (long u = 7001; u <= 7005; u++) {
@@ -143,6 +147,9 @@ class ErasureEndToEndTest {
             assertThat(t.path("status").asText()).isEqualTo("ERASED");
             assertThat(t.path("items")).allSatisfy(i -> assertThat(i.path("remaining").asLong()).isZero());
         });
+        assertThat(done.path("targets").get(0).path("items").get(0).path("erased").asLong())
+            .as("five messages in batches of two: the counts are summed over the calls").isEqualTo(5);
+        assertThat(done.path("receipt").path("targets").get(0).path("items").get(0).path("erased").asLong()).isEqualTo(5);
         assertThat(users("id = 7002")).isZero();
         assertThat(users("id IN (7001, 7004)")).as("the other users stay (7003 is the next test's)").isEqualTo(2);
         try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {

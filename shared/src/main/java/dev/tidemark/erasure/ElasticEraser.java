@@ -56,6 +56,17 @@ public final class ElasticEraser {
      * @throws StoreException for any other refusal, or when a verification found entries left
      */
     public ErasureResult erase(ElasticClient client, SubjectId subject, boolean dryRun) {
+        return erase(client, subject, dryRun, () -> false);
+    }
+
+    /**
+     * As {@link #erase(ElasticClient, SubjectId, boolean)} within a time budget: once {@code stop} answers {@code true},
+     * the item in hand runs at most one more batch, later items are only counted, and the result says {@code done: false}.
+     *
+     * @param stop whether the call's time is up
+     * @return the verified counts
+     */
+    public ErasureResult erase(ElasticClient client, SubjectId subject, boolean dryRun, java.util.function.BooleanSupplier stop) {
         if (subject.type() != plan.idType()) {
             throw new ValidationException("subject.id: the plan's id type is " + plan.idType().id());
         }
@@ -65,12 +76,15 @@ public final class ElasticEraser {
         }
         List<ErasureResult.Item> out = new ArrayList<>();
         for (ErasurePlan.Item item : plan.items()) {
-            out.add(run(client, item, subject, dryRun));
+            boolean countOnly = dryRun || Erasures.firstLeft(out).isPresent(); // out of time: later items only count
+            out.add(run(client, item, subject, countOnly, stop));
         }
-        if (!dryRun) {
+        boolean partial = !dryRun && Erasures.firstLeft(out).isPresent() && stop.getAsBoolean();
+        if (!dryRun && !partial) {
             Erasures.requireNothingLeft("elasticsearch", target, out, "entr(y/ies)", "what was deleted stays deleted");
         }
-        return new ErasureResult(Store.ELASTICSEARCH, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
+        return new ErasureResult(Store.ELASTICSEARCH, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000,
+            !partial);
     }
 
     private void check(ElasticClient client, ErasurePlan.Item item) {
@@ -95,7 +109,8 @@ public final class ElasticEraser {
         }
     }
 
-    private ErasureResult.Item run(ElasticClient client, ErasurePlan.Item item, SubjectId subject, boolean dryRun) {
+    private ErasureResult.Item run(ElasticClient client, ErasurePlan.Item item, SubjectId subject, boolean dryRun,
+                                   java.util.function.BooleanSupplier stop) {
         long t0 = System.nanoTime();
         String index = "/" + enc(item.name());
         refresh(client, index);
@@ -146,8 +161,8 @@ public final class ElasticEraser {
                         throw status == 429 || status >= 500 ? new ConnectionException(what) : new StoreException(what, null);
                     }
                 }
-                if (found.size() < batchSize) {
-                    break; // a short batch was the last one
+                if (found.size() < batchSize || stop.getAsBoolean()) {
+                    break; // a short batch was the last one, or the call's time is up
                 }
             }
         }

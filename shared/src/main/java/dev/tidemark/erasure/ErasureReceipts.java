@@ -208,7 +208,10 @@ public final class ErasureReceipts {
                 throw new ValidationException(f + ".result: expected the erasure function's result");
             }
             String rf = f + ".result.";
-            EventFields.unknown(r, Set.of("store", "target", "dryRun", "plan", "items", "durationMs"), rf);
+            EventFields.unknown(r, Set.of("store", "target", "dryRun", "plan", "items", "durationMs", "done"), rf);
+            if (r.has("done") && !r.path("done").asBoolean(false)) {
+                throw new ValidationException(rf + "done: a receipt records a completed erasure; this target has work left");
+            }
             String store = EventFields.choice(r, "store", rf, List.of("postgres", "mongodb", "elasticsearch"));
             if (store == null) {
                 throw new ValidationException(rf + "store: missing");

@@ -303,6 +303,61 @@ public final class ErasureRequests {
         }
     }
 
+    /**
+     * Adds one call's counts to a request's progress on a target, for an erasure that takes several calls: while the
+     * result is not {@code done} its counts are kept ({@code progress/<requestId>/<target>.json}, counts only); the call
+     * that finishes gets the sums over every call, and the progress is deleted. A plan that changed between calls
+     * (another SHA-256) starts the sums again.
+     *
+     * @param requestId the request id
+     * @param result this call's result
+     * @return {@code result} while not done; once done, the same result with every call's counts summed
+     */
+    public ErasureResult accumulate(String requestId, ErasureResult result) {
+        find(requestId);
+        String k = "progress/" + requestId + "/" + result.target() + ".json";
+        JsonNode kept = read(k);
+        List<ErasureResult.Item> items = new ArrayList<>();
+        long duration = result.durationMs();
+        boolean samePlan = kept != null && kept.path("plan").asText().equals(result.plan()) && kept.path("items").size() == result.items().size();
+        for (int i = 0; i < result.items().size(); i++) {
+            ErasureResult.Item now = result.items().get(i);
+            JsonNode before = samePlan ? kept.path("items").get(i) : Json.MAPPER.createObjectNode();
+            items.add(new ErasureResult.Item(now.name(), now.action(), now.matched() + before.path("matched").asLong(),
+                now.erased() + before.path("erased").asLong(), now.anonymised() + before.path("anonymised").asLong(), now.remaining(),
+                now.durationMs() + before.path("durationMs").asLong()));
+        }
+        if (samePlan) {
+            duration += kept.path("durationMs").asLong();
+        }
+        ErasureResult summed = new ErasureResult(result.store(), result.target(), result.dryRun(), result.plan(), List.copyOf(items), duration,
+            result.done());
+        try {
+            if (result.done()) {
+                if (kept != null) {
+                    s3.get().deleteObject(b -> b.bucket(bucket).key(k));
+                }
+                return summed;
+            }
+            ObjectNode o = Json.MAPPER.createObjectNode();
+            o.put("plan", summed.plan());
+            o.put("durationMs", summed.durationMs());
+            var arr = o.putArray("items");
+            for (ErasureResult.Item i : summed.items()) {
+                // the counts so far; matched is what earlier calls erased or anonymised, plus this call's match
+                arr.addObject().put("matched", i.erased() + i.anonymised()).put("erased", i.erased()).put("anonymised", i.anonymised())
+                    .put("durationMs", i.durationMs());
+            }
+            s3.get().putObject(b -> b.bucket(bucket).key(k).contentType("application/json"), RequestBody.fromString(o.toString(),
+                StandardCharsets.UTF_8));
+            return result;
+        } catch (S3Exception e) {
+            throw ErasureObjects.failure(e, WHAT, "keeping the progress");
+        } catch (SdkClientException e) {
+            throw ErasureObjects.unreachable(WHAT, e);
+        }
+    }
+
     private static String requestKey(String requestId) {
         return "requests/" + requestId + ".json";
     }

@@ -14,8 +14,10 @@ import java.util.List;
  * @param plan the SHA-256 of the erasure plan that was run ({@link ErasurePlan#sha256()})
  * @param items per plan item, in plan order
  * @param durationMs the whole part, in milliseconds
+ * @param done whether the part is complete: {@code false} when the call's time budget ran out first, with what it did
+ *             kept (committed) and the rest for the next call of the same request (resumption: erasing is idempotent)
  */
-public record ErasureResult(Store store, String target, boolean dryRun, String plan, List<Item> items, long durationMs) {
+public record ErasureResult(Store store, String target, boolean dryRun, String plan, List<Item> items, long durationMs, boolean done) {
 
     /**
      * @param name the table ({@code schema.table}), collection or index

@@ -101,6 +101,18 @@ public final class ErasureService {
      * @throws ValidationException naming {@code subject.type} when the plan erases another kind of subject
      */
     public Outcome erase(TargetConfig target, String subjectType, String subjectId, boolean dryRun) {
+        return erase(target, subjectType, subjectId, dryRun, () -> false);
+    }
+
+    /**
+     * As {@link #erase(TargetConfig, String, String, boolean)} within a time budget: when {@code stop} answers
+     * {@code true} before the work is done, the result says {@code done: false} and keeps what was erased; calling again
+     * goes on (each call runs at least one batch per item).
+     *
+     * @param stop whether the call's time is up, e.g. {@code budget::softPassed}
+     * @return the verified counts and the coverage findings
+     */
+    public Outcome erase(TargetConfig target, String subjectType, String subjectId, boolean dryRun, java.util.function.BooleanSupplier stop) {
         ErasurePlan plan = plan(target);
         if (subjectType != null && !subjectType.equals(plan.subject())) {
             throw new ValidationException("subject.type: target '" + target.name() + "' erases a '" + plan.subject() + "', not a '" + subjectType
@@ -112,7 +124,7 @@ public final class ErasureService {
             case POSTGRES -> {
                 ConnectionSecrets.Postgres p = ConnectionSecrets.postgres(target.secretId(), secret, target.database());
                 try (Connection c = connect(target, p)) {
-                    ErasureResult result = new PostgresEraser(target.name(), plan, key(plan), batchSize, statementTimeout).erase(c, subject, dryRun);
+                    ErasureResult result = new PostgresEraser(target.name(), plan, key(plan), batchSize, statementTimeout).erase(c, subject, dryRun, stop);
                     yield new Outcome(result, ErasureCoverage.postgres(c, plan));
                 } catch (SQLException e) {
                     // the eraser answers for its own statements: this is the coverage check's catalog read, or the close
@@ -124,7 +136,7 @@ public final class ErasureService {
                 ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
                 try (var client = EngineFactory.mongoClient(m, Duration.ofSeconds(60))) {
                     var db = client.getDatabase(m.database());
-                    ErasureResult result = new MongoEraser(target.name(), plan, key(plan), batchSize).erase(db, subject, dryRun);
+                    ErasureResult result = new MongoEraser(target.name(), plan, key(plan), batchSize).erase(db, subject, dryRun, stop);
                     yield new Outcome(result, ErasureCoverage.mongo(db, plan));
                 } catch (com.mongodb.MongoException e) {
                     // as above: the eraser maps its own driver errors
@@ -134,7 +146,7 @@ public final class ErasureService {
             }
             case ELASTICSEARCH -> {
                 try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), Duration.ofSeconds(60))) {
-                    yield new Outcome(new ElasticEraser(target.name(), plan, batchSize).erase(client, subject, dryRun),
+                    yield new Outcome(new ElasticEraser(target.name(), plan, batchSize).erase(client, subject, dryRun, stop),
                         ErasureCoverage.elastic(client, plan));
                 }
             }

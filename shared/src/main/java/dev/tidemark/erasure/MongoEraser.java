@@ -65,6 +65,17 @@ public final class MongoEraser {
      * @throws StoreException for any other failure, or when a verification found documents left
      */
     public ErasureResult erase(MongoDatabase database, SubjectId subject, boolean dryRun) {
+        return erase(database, subject, dryRun, () -> false);
+    }
+
+    /**
+     * As {@link #erase(MongoDatabase, SubjectId, boolean)} within a time budget: once {@code stop} answers {@code true},
+     * the item in hand runs at most one more batch, later items are only counted, and the result says {@code done: false}.
+     *
+     * @param stop whether the call's time is up
+     * @return the verified counts
+     */
+    public ErasureResult erase(MongoDatabase database, SubjectId subject, boolean dryRun, java.util.function.BooleanSupplier stop) {
         if (subject.type() != plan.idType()) {
             throw new ValidationException("subject.id: the plan's id type is " + plan.idType().id());
         }
@@ -85,19 +96,23 @@ public final class MongoEraser {
             List<ErasureResult.Item> out = new ArrayList<>();
             for (ErasurePlan.Item item : plan.items()) {
                 current = item.name();
-                out.add(run(database.getCollection(item.name()), item, subject, pseudonym, dryRun));
+                boolean countOnly = dryRun || Erasures.firstLeft(out).isPresent(); // out of time: later items only count
+                out.add(run(database.getCollection(item.name()), item, subject, pseudonym, countOnly, stop));
             }
-            if (!dryRun) {
+            boolean partial = !dryRun && Erasures.firstLeft(out).isPresent() && stop.getAsBoolean();
+            if (!dryRun && !partial) {
                 Erasures.requireNothingLeft("mongodb", target, out, "document(s)", "batches already done stay done");
             }
-            return new ErasureResult(Store.MONGODB, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
+            return new ErasureResult(Store.MONGODB, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000,
+                !partial);
         } catch (MongoException e) {
             String what = "mongodb target '" + target + "': erasure in " + current + " failed: " + MongoErrors.describe(e);
             throw MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);
         }
     }
 
-    private ErasureResult.Item run(MongoCollection<Document> c, ErasurePlan.Item item, SubjectId subject, String pseudonym, boolean dryRun) {
+    private ErasureResult.Item run(MongoCollection<Document> c, ErasurePlan.Item item, SubjectId subject, String pseudonym, boolean dryRun,
+                                   java.util.function.BooleanSupplier stop) {
         long t0 = System.nanoTime();
         Bson match = Filters.eq(item.match(), subject.typed());
         long matched = item.action() == ErasurePlan.Action.DELETE && !dryRun ? -1 : c.countDocuments(match);
@@ -129,7 +144,7 @@ public final class MongoEraser {
                     if (!ids.isEmpty()) {
                         anonymised += c.updateMany(Filters.and(pending, Filters.in("_id", ids)), update).getModifiedCount();
                     }
-                } while (ids.size() == batchSize); // a short batch was the last one
+                } while (ids.size() == batchSize && !stop.getAsBoolean()); // a short batch was the last one
             }
         } else if (!dryRun) {
             List<Object> ids;
@@ -139,7 +154,7 @@ public final class MongoEraser {
                     // the subject's match first: a server without a usable index tests it before the list of ids
                     erased += c.deleteMany(Filters.and(match, Filters.in("_id", ids))).getDeletedCount();
                 }
-            } while (ids.size() == batchSize);
+            } while (ids.size() == batchSize && !stop.getAsBoolean());
         }
         long remaining = c.countDocuments(pending);
         if (matched < 0) {

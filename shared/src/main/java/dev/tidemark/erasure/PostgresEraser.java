@@ -72,6 +72,19 @@ public final class PostgresEraser {
      * @throws StoreException for any other failure, or when a verification found rows left: rolled back
      */
     public ErasureResult erase(Connection connection, SubjectId subject, boolean dryRun) {
+        return erase(connection, subject, dryRun, () -> false);
+    }
+
+    /**
+     * As {@link #erase(Connection, SubjectId, boolean)} within a time budget: once {@code stop} answers {@code true}, the
+     * item in hand runs at most one more batch (so every call makes progress) and the items after it (parents, in the
+     * plan's order) are only counted; the work done so far is committed and the result says {@code done: false}; the
+     * next call of the same request goes on from there.
+     *
+     * @param stop whether the call's time is up
+     * @return the verified counts
+     */
+    public ErasureResult erase(Connection connection, SubjectId subject, boolean dryRun, java.util.function.BooleanSupplier stop) {
         if (subject.type() != plan.idType()) {
             throw new ValidationException("subject.id: the plan's id type is " + plan.idType().id());
         }
@@ -94,10 +107,15 @@ public final class PostgresEraser {
                 List<ErasureResult.Item> out = new ArrayList<>();
                 for (Resolved r : resolved) {
                     current = r.shown();
-                    out.add(run(connection, r, subject, pseudonym, dryRun));
+                    // out of time with an item unfinished: later items (parents) only count, so the plan's order holds
+                    boolean countOnly = dryRun || Erasures.firstLeft(out).isPresent();
+                    out.add(run(connection, r, subject, pseudonym, countOnly, stop));
                 }
+                boolean partial = !dryRun && Erasures.firstLeft(out).isPresent() && stop.getAsBoolean();
                 if (dryRun) {
                     connection.rollback();
+                } else if (partial) {
+                    connection.commit(); // out of time: what was erased stays erased, the next call goes on
                 } else {
                     if (Erasures.firstLeft(out).isPresent()) {
                         connection.rollback();
@@ -105,7 +123,8 @@ public final class PostgresEraser {
                     Erasures.requireNothingLeft("postgres", target, out, "row(s)", "nothing was committed");
                     connection.commit();
                 }
-                return new ErasureResult(Store.POSTGRES, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000);
+                return new ErasureResult(Store.POSTGRES, target, dryRun, plan.sha256(), List.copyOf(out), (System.nanoTime() - start) / 1_000_000,
+                    !partial);
             } catch (SQLException | RuntimeException e) {
                 quietRollback(connection);
                 throw e;
@@ -128,7 +147,8 @@ public final class PostgresEraser {
         }
     }
 
-    private ErasureResult.Item run(Connection c, Resolved r, SubjectId subject, String pseudonym, boolean dryRun) throws SQLException {
+    private ErasureResult.Item run(Connection c, Resolved r, SubjectId subject, String pseudonym, boolean dryRun,
+                                   java.util.function.BooleanSupplier stop) throws SQLException {
         long t0 = System.nanoTime();
         String countMatched = "SELECT count(*) FROM " + r.qualified() + " t WHERE " + r.match();
         long matched;
@@ -147,7 +167,7 @@ public final class PostgresEraser {
                 do {
                     n = update(c, sql, List.of(), subject, List.of());
                     erased += n;
-                } while (n == batchSize); // a short batch was the last one
+                } while (n == batchSize && !stop.getAsBoolean()); // a short batch was the last one
                 remaining = count(c, countMatched, subject, List.of());
                 matched = erased + remaining; // one transaction: what was there before
             }
@@ -184,7 +204,7 @@ public final class PostgresEraser {
                 do {
                     n = update(c, sql, values, subject, values);
                     anonymised += n;
-                } while (n == batchSize);
+                } while (n == batchSize && !stop.getAsBoolean());
             }
             remaining = count(c, "SELECT count(*) FROM " + r.qualified() + " t WHERE " + where, subject, values);
         }

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tidemark.bulk.Budget;
 import dev.tidemark.config.FunctionRuntime;
 import dev.tidemark.config.TargetConfig;
 import dev.tidemark.erasure.ErasureRequests;
@@ -28,16 +29,23 @@ import java.util.Set;
  * subject is the one the erasure API accepted under that request id ({@link dev.tidemark.erasure.ErasureRequests}, bucket
  * {@code TIDEMARK_ERASURE_REQUEST_BUCKET}), so no subject id travels through Step Functions. An operator invoking the
  * function directly may name it instead: {@code "subject": {"id": "42"}}. Output:
- * {@code {"requestId": ..., "target": ..., "result": ErasureResult, "coverage": [...]}}: counts per table, collection or
- * index, and the plan's coverage findings ({@link dev.tidemark.erasure.ErasureCoverage}), never the subject id. Errors leave with their code and retry decision ({@link FunctionRuntime#answer}); the log names the request
- * and the target, never the subject.
+ * {@code {"requestId": ..., "target": ..., "result": ErasureResult, "coverage": [...], "done": true}}: counts per table, collection or
+ * index, and the plan's coverage findings ({@link dev.tidemark.erasure.ErasureCoverage}), never the subject id. A call
+ * stops {@value #MARGIN_SECONDS} s before Lambda's timeout (or after {@code TIDEMARK_ERASURE_MAX_SECONDS_PER_CALL}) with
+ * {@code "done": false}, keeping what it erased; the state machine calls again with the same event until done, and
+ * the last call answers the counts summed over every call ({@link ErasureRequests#accumulate}). Errors leave with their
+ * code and retry decision ({@link FunctionRuntime#answer}); the log names the request and the target, never the subject.
  */
 public final class ErasureHandler implements RequestStreamHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErasureHandler.class);
     private static final Set<String> FIELDS = Set.of("requestId", "target", "subject", "dryRun", "execution");
 
+    /** Seconds kept free at the end of a call for the verification count and the answer. */
+    static final int MARGIN_SECONDS = 20;
+
     private final FunctionRuntime runtime;
+    private final Integer maxSecondsPerCall;
 
     /** Lambda's constructor: configuration from the process environment. */
     public ErasureHandler() {
@@ -47,6 +55,11 @@ public final class ErasureHandler implements RequestStreamHandler {
     /** @param env environment variables (the local runtime passes each function's own) */
     public ErasureHandler(Map<String, String> env) {
         this.runtime = new FunctionRuntime(env);
+        String max = env.get("TIDEMARK_ERASURE_MAX_SECONDS_PER_CALL");
+        if (max != null && !max.matches("[0-9]{1,3}")) {
+            throw new ValidationException("TIDEMARK_ERASURE_MAX_SECONDS_PER_CALL: expected 0 to 999 seconds (0: one batch per item per call)");
+        }
+        this.maxSecondsPerCall = max == null ? null : Integer.valueOf(max);
     }
 
     /** Runs the function; errors leave with their code and retry decision ({@link FunctionRuntime#answer}). */
@@ -78,6 +91,7 @@ public final class ErasureHandler implements RequestStreamHandler {
         boolean dryRun = EventFields.flag(event, "dryRun");
         String subjectType;
         String subjectId;
+        boolean accepted = !event.has("subject");
         if (event.has("subject")) {
             JsonNode subject = event.path("subject");
             if (!subject.isObject()) {
@@ -93,9 +107,9 @@ public final class ErasureHandler implements RequestStreamHandler {
         } else {
             ErasureRequests requests = runtime.erasureRequests();
             ErasureRequests.Subject stored = requests.subject(requestId);
-            boolean accepted = requests.find(requestId).map(ErasureRequests.Request::dryRun).orElse(true);
-            if (accepted != dryRun) {
-                throw new ValidationException("dryRun: request '" + requestId + "' was accepted " + (accepted ? "as a dry run" : "as an erasure")
+            boolean acceptedDryRun = requests.find(requestId).map(ErasureRequests.Request::dryRun).orElse(true);
+            if (acceptedDryRun != dryRun) {
+                throw new ValidationException("dryRun: request '" + requestId + "' was accepted " + (acceptedDryRun ? "as a dry run" : "as an erasure")
                     + "; nothing was changed");
             }
             subjectType = stored.type();
@@ -104,8 +118,13 @@ public final class ErasureHandler implements RequestStreamHandler {
         ObjectNode out = PowertoolsLogging.withLogging(context, () -> runtime.audited("erasure", event, context.getAwsRequestId(), () -> {
             var service = runtime.erasure();
             TargetConfig target = service.target(targetName);
-            ErasureService.Outcome outcome = service.erase(target, subjectType, subjectId, dryRun);
+            Budget budget = Budget.forLambda(context == null ? 900_000 : context.getRemainingTimeInMillis(), MARGIN_SECONDS, maxSecondsPerCall);
+            ErasureService.Outcome outcome = service.erase(target, subjectType, subjectId, dryRun, budget::softPassed);
             ErasureResult r = outcome.result();
+            if (accepted && !dryRun) {
+                // an erasure that takes several calls: the call that finishes answers the sums over all of them
+                r = runtime.erasureRequests().accumulate(requestId, r);
+            }
             LOG.info("erasure {} on target {}{}: {} item(s), {} ms, {} coverage finding(s)", requestId, target.name(), dryRun ? " (dry run)" : "",
                 r.items().size(), r.durationMs(), outcome.coverage().size());
             ObjectNode answer = Json.MAPPER.createObjectNode();
@@ -113,6 +132,7 @@ public final class ErasureHandler implements RequestStreamHandler {
             answer.put("target", targetName);
             answer.set("result", Json.MAPPER.valueToTree(r));
             answer.set("coverage", Json.MAPPER.valueToTree(outcome.coverage()));
+            answer.put("done", r.done());
             return answer;
         }, answer -> totals(answer.path("result").path("items"))));
         Json.MAPPER.writeValue(output, out);

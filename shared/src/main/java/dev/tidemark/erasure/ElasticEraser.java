@@ -20,8 +20,11 @@ import java.util.Set;
  * Erases one data subject from an Elasticsearch target per its {@link ErasurePlan}: every index or alias must exist and be
  * neither hidden, {@code .}-prefixed nor Tidemark's before anything runs; then per item the subject's entries are found
  * with a {@code term} query on the plan's field (the id sent as a JSON value, never spliced into the query) and deleted
- * through {@code _bulk} by {@code _index}, {@code _id} and routing, {@code batchSize} at a time with {@code refresh}, and
- * what remains is counted. This is the path for clusters without the reindex module ({@code _delete_by_query}).
+ * with {@code _delete_by_query} ({@code refresh}, {@code conflicts=proceed}, {@code wait_for_completion}, at most ten
+ * batches of {@code batchSize} per request) where the cluster has the reindex module, and otherwise through
+ * {@code _bulk} by {@code _index}, {@code _id} and routing, {@code batchSize} at a time with {@code refresh}; then what
+ * remains is counted. A cluster without the module answers {@code _delete_by_query} with 400, 404 or 405 and no
+ * structured error (no handler for the route): the eraser then uses search and {@code _bulk} for the rest of the call.
  */
 public final class ElasticEraser {
 
@@ -30,6 +33,8 @@ public final class ElasticEraser {
     private final String target;
     private final ErasurePlan plan;
     private final int batchSize;
+    /** Whether the cluster has {@code _delete_by_query}: unknown until the first erasing request. */
+    private Boolean deleteByQuery;
 
     /**
      * @param target the target's name, for messages
@@ -123,7 +128,13 @@ public final class ElasticEraser {
         }
         long matched = dryRun ? count(client, index, query) : -1;
         long erased = 0;
-        if (!dryRun) {
+        if (!dryRun && !Boolean.FALSE.equals(deleteByQuery)) {
+            long byQuery = deleteByQuery(client, item, index, query, stop);
+            if (byQuery >= 0) {
+                erased = byQuery;
+            }
+        }
+        if (!dryRun && Boolean.FALSE.equals(deleteByQuery)) {
             while (true) {
                 ObjectNode search = Json.MAPPER.createObjectNode();
                 search.put("size", batchSize);
@@ -171,6 +182,49 @@ public final class ElasticEraser {
             matched = erased + remaining;
         }
         return new ErasureResult.Item(item.name(), "delete", matched, erased, 0, remaining, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * Deletes the subject's entries with {@code _delete_by_query}, {@code max_docs} ten batches per request, until a
+     * request deletes fewer than that, the call's time is up, or nothing is deleted.
+     *
+     * @return how many were deleted, or -1 when the cluster has no {@code _delete_by_query} (then remembered)
+     */
+    private long deleteByQuery(ElasticClient client, ErasurePlan.Item item, String index, ObjectNode query, java.util.function.BooleanSupplier stop) {
+        long chunk = Math.min(10L * batchSize, 100_000L);
+        long deleted = 0;
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.set("query", query);
+        while (true) {
+            ElasticClient.Reply r = client.sendJson("POST", index + "/_delete_by_query?refresh=true&conflicts=proceed&wait_for_completion=true"
+                + "&max_docs=" + chunk, body);
+            if (deleteByQuery == null && (r.status() == 400 || r.status() == 404 || r.status() == 405) && !r.body().path("error").isObject()) {
+                deleteByQuery = false; // no handler for the route: a cluster without the reindex module
+                return -1;
+            }
+            if (!r.ok()) {
+                throw r.failure("elasticsearch target '" + target + "': _delete_by_query on " + item.name());
+            }
+            deleteByQuery = true;
+            JsonNode failures = r.body().path("failures");
+            if (failures.isArray() && !failures.isEmpty()) {
+                int status = failures.get(0).path("status").asInt(500);
+                String what = "elasticsearch target '" + target + "': _delete_by_query on " + item.name() + ": " + failures.size()
+                    + " failure(s), the first HTTP " + status;
+                throw status == 429 || status >= 500 ? new ConnectionException(what) : new StoreException(what, null);
+            }
+            long n = r.body().path("deleted").asLong();
+            deleted += n;
+            long conflicts = r.body().path("version_conflicts").asLong();
+            if (n == 0 || (n + conflicts < chunk && conflicts == 0) || stop.getAsBoolean()) {
+                return deleted;
+            }
+        }
+    }
+
+    /** @return whether the last erasure used {@code _delete_by_query} ({@code null}: it did not erase) */
+    Boolean usedDeleteByQuery() {
+        return deleteByQuery;
     }
 
     private void refresh(ElasticClient client, String index) {

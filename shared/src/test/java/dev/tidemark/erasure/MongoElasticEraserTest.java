@@ -179,7 +179,9 @@ class MongoElasticEraserTest {
             ErasureResult dry = new ElasticEraser("search", example(Store.ELASTICSEARCH), 2).erase(c, user(2), true);
             assertThat(dry.items().getFirst().matched()).isEqualTo(5);
             assertThat(ids(c, "audit-v0")).isEqualTo(v0);
-            ErasureResult r = new ElasticEraser("search", example(Store.ELASTICSEARCH), 2).erase(c, user(2), false);
+            ElasticEraser bulkPath = new ElasticEraser("search", example(Store.ELASTICSEARCH), 2);
+            ErasureResult r = bulkPath.erase(c, user(2), false);
+            assertThat(bulkPath.usedDeleteByQuery()).as("this node has no reindex module: search and _bulk").isFalse();
             assertThat(r.items()).extracting(ErasureResult.Item::name, ErasureResult.Item::matched, ErasureResult.Item::erased,
                 ErasureResult.Item::remaining).containsExactly(org.assertj.core.groups.Tuple.tuple("audit", 5L, 5L, 0L));
             assertThat(ids(c, "audit-v0")).isEqualTo(v0.stream().filter(d -> !d.contains("\"actor_id\":\"2\"")).toList());

@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -49,13 +50,13 @@ class ErasureEndToEndTest {
         api = new ApiClient(local.apiUrl(), dev.tidemark.servers.S3Server.ACCESS_KEY, dev.tidemark.servers.S3Server.SECRET_KEY);
         try (Connection c = connect(); var st = c.createStatement()) {
             st.execute("INSERT INTO users (id, email, display_name) OVERRIDING SYSTEM VALUE SELECT g, 'e' || g || '@example.com', 'E' || g "
-                + "FROM generate_series(7001, 7005) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7005) g;"
-                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7005;"
+                + "FROM generate_series(7001, 7006) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7006) g;"
+                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7006;"
                 + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'assistant', 'more' FROM conversations, generate_series(1, 4) "
                 + "WHERE user_id = 7002");
         }
         try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {
-            for (long u = 7001; u <= 7005; u++) {
+            for (long u = 7001; u <= 7006; u++) {
                 client.getDatabase(LocalStack.DATABASE).getCollection("consent").insertOne(new Document("user_id", u).append("purpose", "x")
                     .append("granted", true));
             }
@@ -197,7 +198,7 @@ class ErasureEndToEndTest {
         assertThat(events).filteredOn(e -> e.path("actor").asText().equals(execution)).extracting(e -> e.path("operation").asText() + " "
             + e.path("targets").path(0).asText() + " " + e.path("result").asText())
             .containsExactlyInAnyOrder("erasure app-db SUCCEEDED", "erasure app-docs SUCCEEDED", "erasure search SUCCEEDED",
-                "erasure-receipt  SUCCEEDED");
+                "erasure-exports  SUCCEEDED", "erasure-receipt  SUCCEEDED");
         assertThat(events).filteredOn(e -> e.path("actor").asText().equals(execution) && e.path("targets").path(0).asText().equals("app-db"))
             .singleElement().satisfies(e -> assertThat(e.path("counts").path("erased").asLong()).isPositive());
         assertThat(events).as("the rollout's upgrades, by its execution").anySatisfy(e -> {
@@ -210,6 +211,87 @@ class ErasureEndToEndTest {
             assertThat(all.toString()).as("receipts and audit events hold no subject id: " + id).doesNotContain("\"" + id + "\"")
                 .doesNotContain(":" + id + ",").doesNotContain("@example.com");
         }
+    }
+
+    private static void export(String target, String source, String destination, String format) throws Exception {
+        Path input = Files.createTempFile("export", ".json");
+        Files.writeString(input, "{\"target\": \"" + target + "\", \"source\": " + source + ", \"destination\": \"s3://"
+            + LocalStack.BULK_BUCKET + "/" + destination + "\", \"format\": \"" + format + "\", \"compression\": \"gzip\"}");
+        StateMachineRunner.Execution e = local.execute("BulkExportStateMachine", input, 100, new PrintStream(new ByteArrayOutputStream(), true,
+            StandardCharsets.UTF_8));
+        Files.delete(input);
+        assertThat(e.succeeded()).as(String.join("\n", e.transcript())).isTrue();
+    }
+
+    private static String exported(String prefix) throws Exception {
+        StringBuilder out = new StringBuilder();
+        try (var s3 = local.stack().s3Client()) {
+            for (var o : s3.listObjectsV2Paginator(b -> b.bucket(LocalStack.BULK_BUCKET).prefix(prefix)).contents()) {
+                if (o.key().contains("part-")) {
+                    byte[] gz = s3.getObjectAsBytes(b -> b.bucket(LocalStack.BULK_BUCKET).key(o.key())).asByteArray();
+                    out.append(new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz)).readAllBytes(),
+                        StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    private static JsonNode manifest(String prefix) throws Exception {
+        try (var s3 = local.stack().s3Client()) {
+            return JSON.readTree(s3.getObjectAsBytes(b -> b.bucket(LocalStack.BULK_BUCKET).key(prefix + "manifest.json")).asByteArray());
+        }
+    }
+
+    @Test
+    void theBulkExportsHoldingTheSubjectAreListedAndRewrittenWithoutItsRecordsWhenAsked() throws Exception {
+        export("app-db", "{\"table\": \"users\"}", "e2e/users-csv/", "csv");
+        export("app-db", "{\"table\": \"users\"}", "e2e/users-ndjson/", "ndjson");
+        export("app-docs", "{\"collection\": \"consent\"}", "e2e/consent/", "ndjson");
+        export("app-db", "{\"query\": \"SELECT id FROM users\"}", "e2e/query/", "csv");
+        long usersBefore = manifest("e2e/users-csv/").path("totalRows").asLong();
+        assertThat(exported("e2e/users-csv/")).contains("e7006@example.com").contains("e7001@example.com");
+
+        String body = "{\"requestId\":\"e2e-exports\",\"subject\":{\"type\":\"user\",\"id\":\"7006\"},\"reason\":\"objection\","
+            + "\"rewriteExports\":true}";
+        assertThat(api.send("POST", "/erasures", body).status()).isEqualTo(202);
+        JsonNode done = ended("e2e-exports");
+        assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
+        Map<String, String> statuses = new TreeMap<>();
+        done.path("exports").forEach(e -> statuses.put(e.path("location").asText().replace("s3://" + LocalStack.BULK_BUCKET + "/", ""),
+            e.path("status").asText() + " " + e.path("records").asLong()));
+        assertThat(statuses).containsEntry("e2e/users-csv/", "REWRITTEN 1").containsEntry("e2e/users-ndjson/", "REWRITTEN 1")
+            .containsEntry("e2e/consent/", "REWRITTEN 1").containsEntry("e2e/query/", "NOT_CHECKED 0");
+        assertThat(done.path("receipt").path("exports")).as("the receipt says what was done").hasSize(done.path("exports").size());
+
+        assertThat(exported("e2e/users-csv/")).doesNotContain("e7006@example.com").contains("e7001@example.com");
+        assertThat(exported("e2e/users-ndjson/")).doesNotContain("e7006@example.com").contains("e7001@example.com");
+        assertThat(exported("e2e/consent/")).doesNotContain("\"7006\"").contains("\"7001\"");
+        assertThat(manifest("e2e/users-csv/").path("totalRows").asLong()).isEqualTo(usersBefore - 1);
+        try (var s3 = local.stack().s3Client()) {
+            assertThat(s3.listObjectsV2(b -> b.bucket(LocalStack.BULK_BUCKET).prefix("e2e/")).contents())
+                .as("no staging left behind").noneMatch(o -> o.key().contains("_rewrite/"));
+        }
+        // every part matches the new manifest as an import checks it: size, SHA-256, records
+        for (String prefix : List.of("e2e/users-csv/", "e2e/users-ndjson/", "e2e/consent/")) {
+            JsonNode m = manifest(prefix);
+            long total = 0;
+            try (var s3 = local.stack().s3Client()) {
+                for (JsonNode part : m.path("parts")) {
+                    byte[] stored = s3.getObjectAsBytes(b -> b.bucket(LocalStack.BULK_BUCKET).key(prefix + part.path("file").asText())).asByteArray();
+                    assertThat((long) stored.length).isEqualTo(part.path("bytes").asLong());
+                    assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(stored)))
+                        .isEqualTo(part.path("sha256").asText());
+                    String text = new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(stored)).readAllBytes(),
+                        StandardCharsets.UTF_8);
+                    long lines = text.lines().count() - (prefix.contains("csv") ? 1 : 0);
+                    assertThat(lines).isEqualTo(part.path("rows").asLong());
+                    total += lines;
+                }
+            }
+            assertThat(m.path("totalRows").asLong()).isEqualTo(total);
+        }
+        assertThat(users("id = 7006")).isZero();
     }
 
     @Test

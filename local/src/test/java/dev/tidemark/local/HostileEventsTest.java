@@ -369,6 +369,28 @@ class HostileEventsTest {
                 ((ObjectNode) failed.path("targets").get(0)).put("failed", true);
                 out.add(new Case(function, "a failed target", text(failed), List.of("targets[0].failed")));
             }
+            case "ErasureExportsFunction" -> {
+                // a request id that names no accepted request: every value is refused before a bucket is read
+                ObjectNode base = (ObjectNode) parse("{\"requestId\":\"corpus-exports\",\"execution\":{\"id\":"
+                    + "\"arn:aws:states:us-east-1:123456789012:execution:ErasureStateMachine:corpus-exports_a1\"}}");
+                Map<String, Kind> f = new LinkedHashMap<>();
+                f.put("/requestId", Kind.REQUEST_ID);
+                f.put("/execution", Kind.OBJECT);
+                f.put("/execution/id", Kind.NAME);
+                fields(out, function, "", base, f, List.of("/requestId"));
+                structure(out, function, base, false);
+                out.add(new Case(function, "a request never accepted", text(base), List.of("requestId")));
+                // what a caller might try to steer the rewrite with: the flag, the subject and the bucket come from the request only
+                for (String extra : List.of("subject", "rewriteExports", "dryRun", "bucket", "prefix", "target", "targets", "location", "exports",
+                    "continuation")) {
+                    for (JsonNode v : List.<JsonNode>of(parse("\"s3://elsewhere/\""), parse("1"), parse("{\"id\": \"1\"}"), parse("[\"a\"]"),
+                        parse("null"), parse("true"), parse("\"../..\""), parse("{\"$ne\": null}"))) {
+                        ObjectNode e = base.deepCopy();
+                        e.set(extra, v);
+                        out.add(new Case(function, extra + " = " + v, text(e), List.of(extra)));
+                    }
+                }
+            }
             case "ErasureFunction" -> {
                 // a dry run: even a value wrongly accepted would change nothing (the test also compares every store)
                 ObjectNode base = (ObjectNode) parse("{\"requestId\":\"corpus-1\",\"target\":\"app-db\",\"subject\":{\"id\":\"1\"},\"dryRun\":true}");
@@ -590,7 +612,7 @@ class HostileEventsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"UpgradeFunction", "RollbackFunction", "HealthCheckFunction", "BulkExportFunction", "BulkImportFunction",
-        "ErasureFunction", "ErasureReceiptFunction"})
+        "ErasureFunction", "ErasureReceiptFunction", "ErasureExportsFunction"})
     @Order(1)
     void everyHostileEventIsRefusedNamingTheFieldWithNoInternalsAndChangesNoStore(String function) throws Exception {
         List<Case> corpus = corpus(function);

@@ -54,7 +54,7 @@ class TemplateAndStateMachinesTest {
     void everyFunctionHandlerIsAStreamHandlerWithAnEnvironmentConstructor() throws Exception {
         List<SamTemplate.Function> functions = SamTemplate.read(REPO.resolve("template.yaml")).functions();
         assertThat(functions).extracting(SamTemplate.Function::logicalId).containsExactly("UpgradeFunction", "RollbackFunction", "HealthCheckFunction",
-            "BulkExportFunction", "BulkImportFunction", "ErasureFunction", "ErasureReceiptFunction", "ErasureApiFunction");
+            "BulkExportFunction", "BulkImportFunction", "ErasureFunction", "ErasureReceiptFunction", "ErasureApiFunction", "ErasureExportsFunction");
         for (SamTemplate.Function f : functions) {
             Class<?> type = Class.forName(f.handlerClass());
             assertThat(RequestStreamHandler.class).isAssignableFrom(type);

@@ -38,6 +38,11 @@ public final class FunctionRuntime {
         return env;
     }
 
+    /** @return this function's S3 client, created on first use and kept */
+    public S3Client s3Client() {
+        return s3();
+    }
+
     private synchronized S3Client s3() {
         if (s3 == null) {
             s3 = aws.s3();

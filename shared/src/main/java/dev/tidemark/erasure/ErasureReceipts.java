@@ -96,7 +96,7 @@ public final class ErasureReceipts {
         if (event == null || !event.isObject()) {
             throw new ValidationException("event: expected {\"requestId\", \"startedAt\", \"status\", \"targets\"}");
         }
-        EventFields.unknown(event, Set.of("requestId", "startedAt", "status", "targets", "execution"), "");
+        EventFields.unknown(event, Set.of("requestId", "startedAt", "status", "targets", "exports", "execution"), "");
         String requestId = EventFields.text(event, "requestId", "", 64);
         if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
             throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
@@ -130,6 +130,7 @@ public final class ErasureReceipts {
         receipt.put("finishedAt", Instant.now().toString());
         receipt.put("tidemarkVersion", TidemarkVersion.get());
         receipt.set("targets", targets);
+        receipt.set("exports", exports(event.path("exports")));
         String k = "receipts/" + requestId + ".json";
         String location = "s3://" + bucket + "/" + k;
         JsonNode existing = read(k);
@@ -175,6 +176,51 @@ public final class ErasureReceipts {
 
     private JsonNode read(String k) {
         return ErasureObjects.read(s3.get(), bucket, k, "erasure receipt");
+    }
+
+    /** Copies the exports step's outcomes field by field: locations, names, statuses and counts only. */
+    private static ArrayNode exports(JsonNode exports) {
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        if (exports.isMissingNode() || exports.isNull()) {
+            return out;
+        }
+        if (!exports.isArray() || exports.size() > 10_000) {
+            throw new ValidationException("exports: expected an array of at most 10000 export outcomes");
+        }
+        for (int i = 0; i < exports.size(); i++) {
+            String f = "exports[" + i + "].";
+            JsonNode e = exports.get(i);
+            if (!e.isObject()) {
+                throw new ValidationException("exports[" + i + "]: expected an object");
+            }
+            EventFields.unknown(e, Set.of("location", "target", "source", "status", "records", "partsRewritten"), f);
+            ObjectNode o = out.addObject();
+            String location = EventFields.text(e, "location", f, 1100);
+            if (location == null || !location.startsWith("s3://")) {
+                throw new ValidationException(f + "location: expected s3://bucket/prefix/");
+            }
+            o.put("location", location);
+            for (String name : List.of("target", "source")) {
+                String v = EventFields.text(e, name, f, 320);
+                if (v == null) {
+                    throw new ValidationException(f + name + ": missing");
+                }
+                o.put(name, v);
+            }
+            String status = EventFields.choice(e, "status", f, List.of("CLEAN", "HOLDS_SUBJECT", "REWRITTEN", "NOT_CHECKED"));
+            if (status == null) {
+                throw new ValidationException(f + "status: missing");
+            }
+            o.put("status", status);
+            for (String count : List.of("records", "partsRewritten")) {
+                JsonNode v = e.path(count);
+                if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+                    throw new ValidationException(f + count + ": expected a count (a whole number >= 0)");
+                }
+                o.put(count, v.asLong());
+            }
+        }
+        return out;
     }
 
     /** Copies the state machine's per-target outcomes field by field: names, plan hashes and counts only. */

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code requests/<requestId>.json}: the accepted request, written once (a conditional put, {@code If-None-Match: *}),
  *       so that the request id is an idempotency key: {@code {"requestId", "bodyHash", "subjectHash", "subjectType",
- *       "reason", "dryRun", "targets", "requestedBy", "acceptedAt"}}. It holds keyed hashes of the body and of the subject
+ *       "reason", "dryRun", "rewriteExports", "targets", "requestedBy", "acceptedAt"}}. It holds keyed hashes of the body and of the subject
  *       id (HMAC-SHA-256 under the erasure key), never the id;</li>
  *   <li>{@code subjects/<requestId>.json}: the subject id itself, {@code {"type", "id"}}, read by the erasure function
  *       and deleted by the receipt step once the erasure completed (the template's lifecycle rule removes what a dry run
@@ -75,11 +75,14 @@ public final class ErasureRequests {
      * @param subjectId the subject id; {@link #toString()} hides it
      * @param reason one of {@link #REASONS}
      * @param dryRun count only, change nothing
+     * @param rewriteExports also rewrite the bulk exports that hold the subject ({@link ErasureExports}); without it they
+     *                       are listed
      */
-    public record Submission(String requestId, String subjectType, String subjectId, String reason, boolean dryRun) {
+    public record Submission(String requestId, String subjectType, String subjectId, String reason, boolean dryRun, boolean rewriteExports) {
         @Override
         public String toString() {
-            return "Submission[" + requestId + ", " + subjectType + ", hidden, " + reason + ", dryRun=" + dryRun + "]";
+            return "Submission[" + requestId + ", " + subjectType + ", hidden, " + reason + ", dryRun=" + dryRun + ", rewriteExports="
+                + rewriteExports + "]";
         }
     }
 
@@ -92,12 +95,13 @@ public final class ErasureRequests {
      * @param subjectType the kind of subject
      * @param reason the Art. 17(1) ground
      * @param dryRun whether it only counts
+     * @param rewriteExports whether the bulk exports holding the subject are rewritten
      * @param targets the targets it erases on
      * @param requestedBy who sent it (the IAM principal's ARN), or {@code unknown}
      * @param acceptedAt when it was accepted
      */
     public record Request(String requestId, String bodyHash, String subjectHash, String subjectType, String reason, boolean dryRun,
-                          List<String> targets, String requestedBy, Instant acceptedAt) {
+                          boolean rewriteExports, List<String> targets, String requestedBy, Instant acceptedAt) {
     }
 
     /**
@@ -108,7 +112,7 @@ public final class ErasureRequests {
     }
 
     /**
-     * Parses and checks a request body: {@code {"requestId"?, "subject": {"type", "id"}, "reason", "dryRun"?}}.
+     * Parses and checks a request body: {@code {"requestId"?, "subject": {"type", "id"}, "reason", "dryRun"?, "rewriteExports"?}}.
      *
      * @param body the body, at most {@link #MAX_BODY_BYTES} bytes of JSON
      * @return the submission
@@ -130,7 +134,7 @@ public final class ErasureRequests {
         if (n == null || !n.isObject()) {
             throw new ValidationException("body: expected a JSON object");
         }
-        EventFields.unknown(n, Set.of("requestId", "subject", "reason", "dryRun"), "");
+        EventFields.unknown(n, Set.of("requestId", "subject", "reason", "dryRun", "rewriteExports"), "");
         String requestId;
         if (n.has("requestId")) {
             requestId = EventFields.text(n, "requestId", "", 64);
@@ -154,7 +158,7 @@ public final class ErasureRequests {
         if (reason == null) {
             throw new ValidationException("reason: missing; one of " + String.join(", ", REASONS) + " (GDPR Art. 17(1)(a)-(f))");
         }
-        return new Submission(requestId, type, id, reason, EventFields.flag(n, "dryRun"));
+        return new Submission(requestId, type, id, reason, EventFields.flag(n, "dryRun"), EventFields.flag(n, "rewriteExports"));
     }
 
     /** The subject id's form: the plans decide its type; operators and wildcards are refused here, whatever the store. */
@@ -190,9 +194,9 @@ public final class ErasureRequests {
      */
     public Accepted accept(Submission s, List<String> targets, String requestedBy) {
         String bodyHash = "hmac-sha256:" + SubjectId.hmacHex(key.get(), "body:v1\n" + s.subjectType() + "\n" + s.subjectId() + "\n" + s.reason()
-            + "\n" + s.dryRun());
+            + "\n" + s.dryRun() + "\n" + s.rewriteExports());
         Request request = new Request(s.requestId(), bodyHash, ErasureReceipts.subjectHash(key.get(), s.subjectId()), s.subjectType(), s.reason(),
-            s.dryRun(), List.copyOf(targets), requestedBy == null ? "unknown" : requestedBy, Instant.now());
+            s.dryRun(), s.rewriteExports(), List.copyOf(targets), requestedBy == null ? "unknown" : requestedBy, Instant.now());
         String k = requestKey(s.requestId());
         Optional<Request> existing = find(s.requestId());
         if (existing.isEmpty()) {
@@ -233,7 +237,8 @@ public final class ErasureRequests {
         List<String> targets = new ArrayList<>();
         n.path("targets").forEach(t -> targets.add(t.asText()));
         return Optional.of(new Request(n.path("requestId").asText(), n.path("bodyHash").asText(), n.path("subjectHash").asText(),
-            n.path("subjectType").asText(), n.path("reason").asText(), n.path("dryRun").asBoolean(), List.copyOf(targets),
+            n.path("subjectType").asText(), n.path("reason").asText(), n.path("dryRun").asBoolean(), n.path("rewriteExports").asBoolean(),
+            List.copyOf(targets),
             n.path("requestedBy").asText(), Instant.parse(n.path("acceptedAt").asText())));
     }
 
@@ -374,6 +379,7 @@ public final class ErasureRequests {
         o.put("subjectType", r.subjectType());
         o.put("reason", r.reason());
         o.put("dryRun", r.dryRun());
+        o.put("rewriteExports", r.rewriteExports());
         r.targets().forEach(o.putArray("targets")::add);
         o.put("requestedBy", r.requestedBy());
         o.put("acceptedAt", r.acceptedAt().toString());

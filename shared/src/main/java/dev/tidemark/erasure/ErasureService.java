@@ -65,6 +65,19 @@ public final class ErasureService {
     }
 
     /**
+     * @param targetName a target's name
+     * @return its plan, or empty when the target is not configured or its location holds no {@value ErasurePlan#FILE}
+     * @throws ValidationException when the plan is malformed
+     */
+    public java.util.Optional<ErasurePlan> planIfAny(String targetName) {
+        java.util.Optional<TargetConfig> target = engines.config().target(targetName);
+        if (target.isEmpty() || engines.file(target.get(), ErasurePlan.FILE).isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(plan(target.get()));
+    }
+
+    /**
      * One target's part of an erasure request, and the coverage check of its plan.
      *
      * @param result the verified counts

@@ -48,7 +48,7 @@ class ErasureReceiptsTest {
 
     /** The request the API would have accepted for this subject. */
     private void accepted(String subject, boolean dryRun) {
-        requests.accept(new ErasureRequests.Submission(requestId, "user", subject, "consent-withdrawn", dryRun), java.util.List.of("app-db"),
+        requests.accept(new ErasureRequests.Submission(requestId, "user", subject, "consent-withdrawn", dryRun, false), java.util.List.of("app-db"),
             "arn:aws:iam::123456789012:role/privacy-team");
     }
 

@@ -148,6 +148,10 @@ final class ErasureApi {
                 }
             }
         }
+        if (output != null && output.path("bulkExports").path("exports").isArray()) {
+            out.set("exports", output.path("bulkExports").path("exports"));
+        }
+        out.put("rewriteExports", request.rewriteExports());
         if ("COMPLETED".equals(status) && !request.dryRun()) {
             receipts.find(requestId).ifPresent(r -> out.set("receipt", r));
         }

@@ -84,6 +84,7 @@ public final class ErasureHandler implements RequestStreamHandler {
         }
         EventFields.unknown(event, FIELDS, "");
         String requestId = requestId(event);
+        dev.tidemark.audit.AuditTrail.actor(event, null); // a malformed execution is refused before anything is read
         String targetName = EventFields.text(event, "target", "", 64);
         if (targetName == null) {
             throw new ValidationException("target: missing");

@@ -5,18 +5,13 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Indexes;
-import dev.tidemark.config.TargetConfig;
-import dev.tidemark.config.TidemarkConfig;
 import dev.tidemark.elastic.ElasticClient;
-import dev.tidemark.engine.EngineFactory;
-import dev.tidemark.erasure.ErasureResult;
-import dev.tidemark.erasure.ErasureService;
-import dev.tidemark.location.LocationReader;
-import dev.tidemark.migration.Placeholders;
-import dev.tidemark.migration.Store;
+import dev.tidemark.functions.erasure.ErasureHandler;
+import dev.tidemark.local.LocalContext;
 import dev.tidemark.secrets.ConnectionSecrets;
 import dev.tidemark.servers.ElasticsearchServer;
 import dev.tidemark.servers.MongoServer;
+import dev.tidemark.servers.MotoServer;
 import dev.tidemark.servers.PostgresServer;
 import org.bson.Document;
 
@@ -25,16 +20,16 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Erasure of one data subject, side by side in one run on the same server: through Tidemark's erasure service (plan read
- * from the target's location, the schema checked, batches, verification, its own connection per request, as the erasure
- * function does) and as a bare hand-written loop of the same deletes (PostgreSQL: one transaction; MongoDB:
+ * Erasure of one data subject, side by side in one run on the same server: through the erasure function (its Lambda
+ * handler invoked with a JSON event, as Lambda calls it warm: the event parsed, the target's secret from Secrets Manager
+ * (moto) cached, the plan read from the target's location, the schema checked, batches, verification, the coverage
+ * check, a connection of its own per request, the JSON answer written) and as a bare hand-written loop of the same deletes (PostgreSQL: one transaction; MongoDB:
  * {@code deleteMany}; Elasticsearch: search, {@code _bulk} delete, refresh). Each store holds ROWS rows, documents or
  * entries of SUBJECTS subjects, indexed on the subject column; REQUESTS distinct subjects are erased by each side.
  * Prints p50 and p95 per side and their ratio.
@@ -42,6 +37,7 @@ import java.util.Map;
  * <p>Usage: {@code bench/erasure [ROWS] [SUBJECTS] [REQUESTS]} (default 1,000,000, 10,000, 20).
  */
 public final class ErasureBench {
+
 
     private ErasureBench() {
     }
@@ -57,10 +53,24 @@ public final class ErasureBench {
             p(bare, 0.95) / 1e6, (double) p(tidemark, 0.5) / Math.max(1, p(bare, 0.5)));
     }
 
-    private static void check(ErasureResult r, long expected) {
-        long erased = r.items().stream().mapToLong(ErasureResult.Item::erased).sum();
-        if (erased != expected || r.items().stream().anyMatch(i -> i.remaining() != 0)) {
-            throw new IllegalStateException(r.store() + ": erased " + erased + ", expected " + expected);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** One erasure through the function's handler; checks its answer: everything erased, nothing left. */
+    private static void erase(ErasureHandler handler, String target, String subject, long expected) throws java.io.IOException {
+        String event = "{\"requestId\": \"bench\", \"target\": \"" + target + "\", \"subject\": {\"id\": \"" + subject + "\"}, \"dryRun\": false}";
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        handler.handleRequest(new java.io.ByteArrayInputStream(event.getBytes(java.nio.charset.StandardCharsets.UTF_8)), out,
+            new LocalContext("ErasureFunction", 900, 1024));
+        var answer = JSON.readTree(out.toByteArray());
+        long erased = 0;
+        for (var item : answer.path("result").path("items")) {
+            erased += item.path("erased").asLong();
+            if (item.path("remaining").asLong() != 0) {
+                throw new IllegalStateException(target + ": something left: " + answer);
+            }
+        }
+        if (erased != expected || !answer.path("done").asBoolean()) {
+            throw new IllegalStateException(target + ": erased " + erased + ", expected " + expected);
         }
     }
 
@@ -81,24 +91,27 @@ public final class ErasureBench {
         Files.writeString(plans.resolve("elasticsearch/erasure.json"), "{\"subject\": {\"name\": \"user\", \"idType\": \"integer\"}, \"indices\": ["
             + "{\"index\": \"events\", \"match\": {\"field\": \"user_id\"}, \"action\": \"delete\"}]}");
         System.out.printf("%d rows of %d subjects per store (%d each), %d requests per side%n", rows, subjects, per, requests);
-        System.out.printf("%-14s %10s %10s %10s %10s %9s%n", "store", "p50 ms", "p95 ms", "bare p50", "bare p95", "ratio p50");
+        System.out.printf("%-14s %10s %10s %10s %10s %9s%n", "store", "fn p50 ms", "fn p95 ms", "bare p50", "bare p95", "ratio p50");
         try (PostgresServer pg = PostgresServer.start(null);
              MongoServer mongo = MongoServer.start(null);
-             ElasticsearchServer es = ElasticsearchServer.start(Files.createTempDirectory("bench-es"))) {
+             ElasticsearchServer es = ElasticsearchServer.start(Files.createTempDirectory("bench-es"));
+             MotoServer moto = MotoServer.start()) {
             pg.createDatabase("bench");
             String mongoDb = "bench";
-            TidemarkConfig config = new TidemarkConfig(List.of(
-                new TargetConfig("app-db", Store.POSTGRES, "pg", "filesystem:" + plans.resolve("postgres"), null),
-                new TargetConfig("app-docs", Store.MONGODB, "mongo", "filesystem:" + plans.resolve("mongodb"), null),
-                new TargetConfig("search", Store.ELASTICSEARCH, "es", "filesystem:" + plans.resolve("elasticsearch"), null)), 5, 60, 300,
-                Placeholders.NONE);
             Map<String, String> secrets = Map.of(
                 "pg", "{\"host\":\"127.0.0.1\",\"port\":" + pg.port() + ",\"username\":\"postgres\",\"password\":\"x\",\"dbname\":\"bench\"}",
                 "mongo", "{\"uri\":\"" + mongo.uri() + "/" + mongoDb + "\"}",
                 "es", "{\"url\":\"" + es.url() + "\"}");
-            ErasureService service = new ErasureService(new EngineFactory(config, secrets::get, new LocationReader(() -> {
-                throw new IllegalStateException("no S3 here");
-            })), () -> new byte[32], 1000, Duration.ofSeconds(60));
+            Map<String, String> env = new java.util.HashMap<>(Map.of("AWS_REGION", "us-east-1", "AWS_ACCESS_KEY_ID", "bench",
+                "AWS_SECRET_ACCESS_KEY", "bench", "AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint(), "POWERTOOLS_SERVICE_NAME", "tidemark"));
+            try (var sm = new dev.tidemark.config.AwsClients(env).secretsManager()) {
+                secrets.forEach((name, value) -> sm.createSecret(b -> b.name(name).secretString(value)));
+            }
+            env.put("TIDEMARK_TARGETS", "[{\"name\":\"app-db\",\"store\":\"postgres\",\"secretId\":\"pg\",\"location\":\"filesystem:"
+                + plans.resolve("postgres") + "\"},{\"name\":\"app-docs\",\"store\":\"mongodb\",\"secretId\":\"mongo\",\"location\":\"filesystem:"
+                + plans.resolve("mongodb") + "\"},{\"name\":\"search\",\"store\":\"elasticsearch\",\"secretId\":\"es\",\"location\":\"filesystem:"
+                + plans.resolve("elasticsearch") + "\"}]");
+            ErasureHandler handler = new ErasureHandler(env);
 
             // PostgreSQL
             try (Connection c = DriverManager.getConnection(pg.jdbcUrl("bench"), "postgres", "x")) {
@@ -109,7 +122,7 @@ public final class ErasureBench {
                 long[] bare = new long[requests];
                 for (int i = 0; i < requests; i++) {
                     long t0 = System.nanoTime();
-                    check(service.erase(config.target("app-db").orElseThrow(), Integer.toString(2 * i), false).result(), per);
+                    erase(handler, "app-db", Integer.toString(2 * i), per);
                     tidemark[i] = System.nanoTime() - t0;
                     t0 = System.nanoTime();
                     try (Connection own = DriverManager.getConnection(pg.jdbcUrl("bench"), "postgres", "x");
@@ -145,7 +158,7 @@ public final class ErasureBench {
                 long[] bare = new long[requests];
                 for (int i = 0; i < requests; i++) {
                     long t0 = System.nanoTime();
-                    check(service.erase(config.target("app-docs").orElseThrow(), Integer.toString(2 * i), false).result(), per);
+                    erase(handler, "app-docs", Integer.toString(2 * i), per);
                     tidemark[i] = System.nanoTime() - t0;
                     t0 = System.nanoTime();
                     try (MongoClient own = MongoClients.create(mongo.uri())) {
@@ -179,7 +192,7 @@ public final class ErasureBench {
                 long[] bare = new long[requests];
                 for (int i = 0; i < requests; i++) {
                     long t0 = System.nanoTime();
-                    check(service.erase(config.target("search").orElseThrow(), Integer.toString(2 * i), false).result(), per);
+                    erase(handler, "search", Integer.toString(2 * i), per);
                     tidemark[i] = System.nanoTime() - t0;
                     t0 = System.nanoTime();
                     try (ElasticClient own = new ElasticClient(new ConnectionSecrets.Elastic(es.url(), null, null, null))) {

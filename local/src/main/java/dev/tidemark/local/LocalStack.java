@@ -313,6 +313,30 @@ public final class LocalStack implements AutoCloseable {
         return elastic;
     }
 
+    /**
+     * Stops the MongoDB server, as an outage would (tests: a store down mid-request); {@link #restartMongo()} brings it back.
+     */
+    void stopMongo() {
+        synchronized (started) {
+            started.remove(mongo);
+        }
+        mongo.close();
+    }
+
+    /**
+     * Starts the MongoDB server again on the same port (in memory: empty, unless the stack keeps its data).
+     *
+     * @return the new server
+     */
+    MongoServer restartMongo() {
+        int port = java.net.URI.create(mongo.uri()).getPort();
+        mongo = MongoServer.start(null, port);
+        synchronized (started) {
+            started.add(mongo);
+        }
+        return mongo;
+    }
+
     /** @return the password in the PostgreSQL secret (tests check it never leaks) */
     public String postgresPassword() {
         return postgresPassword;

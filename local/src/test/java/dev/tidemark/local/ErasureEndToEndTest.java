@@ -30,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The erasure API on the local stack after the example rollout: requests signed with SigV4, accepted once per request
  * id, erased on every target by the erasure state machine in the background, answered with their status and receipt.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class ErasureEndToEndTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,13 +51,13 @@ class ErasureEndToEndTest {
         api = new ApiClient(local.apiUrl(), dev.tidemark.servers.S3Server.ACCESS_KEY, dev.tidemark.servers.S3Server.SECRET_KEY);
         try (Connection c = connect(); var st = c.createStatement()) {
             st.execute("INSERT INTO users (id, email, display_name) OVERRIDING SYSTEM VALUE SELECT g, 'e' || g || '@example.com', 'E' || g "
-                + "FROM generate_series(7001, 7006) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7006) g;"
-                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7006;"
+                + "FROM generate_series(7001, 7007) g; INSERT INTO conversations (user_id, title) SELECT g, 't' FROM generate_series(7001, 7007) g;"
+                + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', 'hi' FROM conversations WHERE user_id BETWEEN 7001 AND 7007;"
                 + "INSERT INTO messages (conversation_id, role, content) SELECT id, 'assistant', 'more' FROM conversations, generate_series(1, 4) "
                 + "WHERE user_id = 7002");
         }
         try (var client = com.mongodb.client.MongoClients.create(local.stack().mongo().uri())) {
-            for (long u = 7001; u <= 7006; u++) {
+            for (long u = 7001; u <= 7007; u++) {
                 client.getDatabase(LocalStack.DATABASE).getCollection("consent").insertOne(new Document("user_id", u).append("purpose", "x")
                     .append("granted", true));
             }
@@ -292,6 +293,38 @@ class ErasureEndToEndTest {
             assertThat(m.path("totalRows").asLong()).isEqualTo(total);
         }
         assertThat(users("id = 7006")).isZero();
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // last: the restarted MongoDB server is empty
+    void aStoreDownMidRequestKeepsTheRequestInProgressAndTheRetryCompletesItOnceItIsBack() throws Exception {
+        local.backgroundRetryInterval(1000); // five retries a second apart, each after a 5 s server selection timeout
+        try {
+            local.stack().stopMongo();
+            assertThat(api.send("POST", "/erasures", body("e2e-outage", "7007", false)).status()).isEqualTo(202);
+            for (int i = 0; i < 10; i++) {
+                Thread.sleep(300);
+                JsonNode s = JSON.readTree(api.send("GET", "/erasures/e2e-outage", null).body());
+                assertThat(s.path("status").asText()).as("MongoDB is down: retried, never COMPLETED with a store missing").isEqualTo("IN_PROGRESS");
+            }
+            var mongo = local.stack().restartMongo();
+            try (var client = com.mongodb.client.MongoClients.create(mongo.uri())) {
+                var db = client.getDatabase(LocalStack.DATABASE);
+                for (String c : List.of("geo_events", "user_profiles", "consent")) {
+                    db.createCollection(c);
+                }
+                db.getCollection("consent").insertOne(new Document("user_id", 7007L).append("purpose", "x").append("granted", true));
+            }
+            JsonNode done = ended("e2e-outage");
+            assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
+            assertThat(users("id = 7007")).isZero();
+            try (var client = com.mongodb.client.MongoClients.create(mongo.uri())) {
+                assertThat(client.getDatabase(LocalStack.DATABASE).getCollection("consent").countDocuments(new Document("user_id", 7007L))).isZero();
+            }
+            assertThat(done.path("receipt").path("targets")).hasSize(3);
+        } finally {
+            local.backgroundRetryInterval(100);
+        }
     }
 
     @Test

@@ -29,14 +29,15 @@ import java.util.function.Supplier;
  * authorised by AWS_IAM:
  * <ul>
  *   <li>{@code POST /erasures}, body {@code {"requestId"?, "subject": {"type": "user", "id": "42"}, "reason":
- *       "consent-withdrawn", "dryRun"?: false}}: accepts the request ({@link ErasureRequests}; the request id is the
+ *       "consent-withdrawn", "dryRun"?: false, "rewriteExports"?: false}}: accepts the request ({@link ErasureRequests}; the request id is the
  *       idempotency key) and starts the erasure state machine on every target, execution name
  *       {@code <requestId>_a<attempt>}. Answers 202 {@code {"requestId", "status", "statusUrl"}}; the same body again
  *       answers the same request (200 with its status once it has ended) and never erases twice; another body under the
  *       same id is 409. A request whose last attempt FAILED is started again by the same body (up to
  *       {@value #MAX_ATTEMPTS} attempts).</li>
  *   <li>{@code GET /erasures/{requestId}}: 200 {@code {"requestId", "status": ACCEPTED | IN_PROGRESS | COMPLETED |
- *       FAILED, "dryRun", "reason", "acceptedAt", "attempts", "targets"?, "receipt"?}}; 404 for an unknown id.</li>
+ *       FAILED, "dryRun", "subjectType", "reason", "acceptedAt", "attempts", "targets"?, "exports"?, "rewriteExports",
+ *       "receipt"?}}; 404 for an unknown id.</li>
  * </ul>
  * Errors answer {@code {"message", "code"}}: 400 bad input (naming the field), 404, 409, 503 (retry: S3 or Step
  * Functions could not be reached), 500. No answer holds the subject id.

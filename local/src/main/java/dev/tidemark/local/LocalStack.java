@@ -88,7 +88,7 @@ public final class LocalStack implements AutoCloseable {
         LocalStack stack = new LocalStack();
         try {
             stack.startServers(dataDir, progress);
-            stack.createSecrets();
+            stack.createSecrets(dataDir);
             try (S3Client s3 = stack.s3Client()) {
                 if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BUCKET))) {
                     s3.createBucket(b -> b.bucket(BUCKET));
@@ -163,7 +163,7 @@ public final class LocalStack implements AutoCloseable {
         return env;
     }
 
-    private void createSecrets() {
+    private void createSecrets(Path dataDir) {
         try (SecretsManagerClient sm = new AwsClients(awsEnvironment()).secretsManager()) {
             for (String role : List.of(MIGRATOR, READER, LOADER, ERASER)) {
                 String user = switch (role) {
@@ -182,10 +182,37 @@ public final class LocalStack implements AutoCloseable {
             new SecureRandom().nextBytes(key);
             continuationKeyArn = sm.createSecret(b -> b.name("tidemark/local/continuation-key")
                 .secretString(Base64.getUrlEncoder().withoutPadding().encodeToString(key))).arn();
-            byte[] pseudonymKey = new byte[32];
-            new SecureRandom().nextBytes(pseudonymKey);
-            erasureKeyArn = sm.createSecret(b -> b.name("tidemark/local/erasure-key")
-                .secretString(Base64.getUrlEncoder().withoutPadding().encodeToString(pseudonymKey))).arn();
+            String erasureKey = erasureKey(dataDir);
+            erasureKeyArn = sm.createSecret(b -> b.name("tidemark/local/erasure-key").secretString(erasureKey)).arn();
+        }
+    }
+
+    /**
+     * The erasure key, random; kept in the data directory ({@code erasure.key}, owner-only) when there is one, so that
+     * the hashes of requests and receipts kept there stay valid on the next run, as the template's secret does.
+     */
+    static String erasureKey(Path dataDir) {
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        String fresh = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        if (dataDir == null) {
+            return fresh;
+        }
+        Path file = dataDir.toAbsolutePath().resolve("erasure.key");
+        try {
+            if (Files.isRegularFile(file)) {
+                return Files.readString(file).strip();
+            }
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, fresh);
+            try {
+                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
+            }
+            return fresh;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the local erasure key in " + file, e);
         }
     }
 

@@ -11,7 +11,8 @@ import java.util.TreeMap;
 
 /**
  * Elasticsearch snapshot of a cluster: per index its mappings, settings (without what the cluster generates: uuid,
- * creation date, version) and aliases, and the composable index templates. Tidemark's {@code tidemark_*} indices and
+ * creation date, version) and aliases (with their filters and routing), the composable index templates, the component
+ * templates and the ingest pipelines. Tidemark's {@code tidemark_*} indices and
  * system or hidden ({@code .}) ones are left out.
  */
 public final class ElasticSnapshot implements SchemaSnapshot.Taker {
@@ -55,6 +56,24 @@ public final class ElasticSnapshot implements SchemaSnapshot.Taker {
             String name = t.path("name").asText();
             if (kept(name)) {
                 flatten("template." + name, t.path("index_template"), entries);
+            }
+        }
+        for (JsonNode t : get("/_component_template").path("component_templates")) {
+            String name = t.path("name").asText();
+            if (kept(name)) {
+                flatten("component_template." + name, t.path("component_template"), entries);
+            }
+        }
+        // a cluster without pipelines answers 404
+        ElasticClient.Reply pipelines = client.send("GET", "/_ingest/pipeline", null);
+        if (!pipelines.ok() && pipelines.status() != 404) {
+            throw new ConnectionException("elasticsearch snapshot: GET /_ingest/pipeline answered " + pipelines.status() + " " + pipelines.error());
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = (pipelines.ok() ? pipelines.body() : com.fasterxml.jackson.databind.node.NullNode.getInstance())
+            .fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (kept(e.getKey())) {
+                flatten("pipeline." + e.getKey(), e.getValue(), entries);
             }
         }
         return new SchemaSnapshot(entries);

@@ -37,10 +37,13 @@ public record ReversibilityReport(Store store, List<VersionCheck> versions, Migr
      * @param version the version
      * @param script the versioned migration
      * @param undoScript its undo migration, or {@code null}
-     * @param outcome {@code RESTORED}, {@code NOT_RESTORED}, {@code NO_UNDO}, {@code UNDO_FAILED}, {@code MIGRATE_FAILED}
-     *                or {@code NOT_CHECKED} (below a version that could not be undone)
+     * @param outcome {@code RESTORED}, {@code NOT_RESTORED}, {@code NO_UNDO}, {@code EMPTY_UNDO} (the version changes the
+     *                schema and its undo runs nothing), {@code UNDO_FAILED}, {@code MIGRATE_FAILED}, or {@code NOT_CHECKED}
+     *                (the scratch target could not be rebuilt below a version that was not undone cleanly; {@code error}
+     *                says why)
      * @param differences for {@code NOT_RESTORED}: how the schema after the undo differs from the one before the
-     *                    version ({@code +} extra, {@code -} missing, {@code ~} changed)
+     *                    version ({@code +} extra, {@code -} missing, {@code ~} changed); for {@code EMPTY_UNDO}: what the
+     *                    version changed
      * @param error the error of a failed migrate or undo, or {@code null}
      */
     public record VersionCheck(MigrationVersion version, String script, String undoScript, String outcome, List<String> differences,

@@ -83,17 +83,84 @@ class ReversibilityCheckTest {
             file("U3__c.sql", "DROP TABLE c;"));
         ReversibilityReport report = ReversibilityCheck.onPostgres(scratch(server), versioned, undo);
         assertThat(report.firstIrreversible()).hasToString("2");
-        assertThat(report.versions()).extracting(ReversibilityReport.VersionCheck::outcome).containsExactly("NOT_CHECKED", "NOT_RESTORED", "RESTORED");
+        assertThat(report.versions()).extracting(ReversibilityReport.VersionCheck::outcome)
+            .as("the version below the broken undo is checked on its own, from a rebuilt scratch database").containsExactly("RESTORED", "NOT_RESTORED",
+                "RESTORED");
         assertThat(report.versions().get(1).differences()).containsExactly("+ index.a.a_at_idx: CREATE INDEX a_at_idx ON public.a USING btree (at)");
         assertThat(report.reversible()).isFalse();
     }
 
     @Test
-    void aVersionWithoutUndoStopsTheWalkDown(PostgresServer server) {
+    void aVersionWithoutUndoIsReportedAndTheVersionsBelowItAreStillChecked(PostgresServer server) {
         List<MigrationScript> versioned = List.of(file("V1__a.sql", "CREATE TABLE a (id int);"), file("V2__b.sql", "CREATE TABLE b (id int);"));
         ReversibilityReport report = ReversibilityCheck.onPostgres(scratch(server), versioned, List.of(file("U1__a.sql", "DROP TABLE a;")));
         assertThat(report.firstIrreversible()).hasToString("2");
-        assertThat(report.versions()).extracting(ReversibilityReport.VersionCheck::outcome).containsExactly("NOT_CHECKED", "NO_UNDO");
+        assertThat(report.versions()).extracting(ReversibilityReport.VersionCheck::outcome).containsExactly("RESTORED", "NO_UNDO");
+        assertThat(report.reapplied()).isTrue();
+    }
+
+    @Test
+    void everyVersionIsCheckedOnItsOwnAndAnEmptyUndoOfASchemaChangeIsAFinding(PostgresServer server) {
+        List<MigrationScript> versioned = List.of(
+            file("V1__enum.sql", "CREATE TYPE mood AS ENUM ('calm', 'busy');\nCREATE TABLE a (id int, m mood);"),
+            file("V2__empty_undo.sql", "CREATE TABLE b (id int);"),
+            file("V3__data_only.sql", "INSERT INTO a (id) VALUES (1);"),
+            file("V4__wrong_column.sql", "CREATE INDEX a_id_idx ON a (id);"));
+        List<MigrationScript> undo = List.of(
+            file("U1__enum.sql", "DROP TABLE a;"),
+            file("U2__empty_undo.sql", "-- nothing to undo\n"),
+            file("U3__data_only.sql", "DELETE FROM a WHERE id = 1;"),
+            file("U4__wrong_column.sql", "DROP INDEX a_id_idx;\nCREATE INDEX a_m_idx ON a (m);"));
+        ReversibilityReport report = ReversibilityCheck.onPostgres(scratch(server), versioned, undo);
+        assertThat(report.versions()).extracting(v -> v.version() + " " + v.outcome())
+            .containsExactly("1 NOT_RESTORED", "2 EMPTY_UNDO", "3 RESTORED", "4 NOT_RESTORED");
+        assertThat(report.versions().get(0).differences()).as("the undo left the enum type behind").anyMatch(d -> d.startsWith("+ ") && d.contains("mood"));
+        assertThat(report.versions().get(1).differences()).containsExactly("+ column.b.id: integer", "+ table.b: r");
+        assertThat(report.versions().get(3).differences()).anyMatch(d -> d.contains("a_m_idx"));
+        assertThat(report.firstIrreversible()).hasToString("4");
+        assertThat(report.reapplied()).as("re-migrated from an empty database after the last broken undo").isTrue();
+    }
+
+    @Test
+    void elasticsearchSnapshotsSeeComponentTemplatesAndIngestPipelines(ElasticsearchServer server) {
+        try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null))) {
+            SchemaSnapshot before = new ElasticSnapshot(client).take();
+            try {
+                assertThat(client.send("PUT", "/_component_template/rv-settings", "{\"template\": {\"settings\": {\"number_of_shards\": 1}}}").ok()).isTrue();
+                assertThat(client.send("PUT", "/_ingest/pipeline/rv-lowercase", "{\"description\": \"lower-case names\", \"processors\": []}").ok())
+                    .isTrue();
+                assertThat(new ElasticSnapshot(client).take().differencesFrom(before))
+                    .anyMatch(d -> d.startsWith("+ component_template.rv-settings.template.settings"))
+                    .anyMatch(d -> d.equals("+ pipeline.rv-lowercase.description: lower-case names"));
+            } finally {
+                client.send("DELETE", "/_component_template/rv-settings", null);
+                client.send("DELETE", "/_ingest/pipeline/rv-lowercase", null);
+            }
+            assertThat(new ElasticSnapshot(client).take().differencesFrom(before)).isEmpty();
+        }
+    }
+
+    @Test
+    void postgresSnapshotsSeeFunctionsTriggersViewsSequencesPoliciesAndComments(PostgresServer server) throws Exception {
+        var scratch = scratch(server);
+        SchemaSnapshot empty = new PostgresSnapshot(scratch).take();
+        try (var c = java.sql.DriverManager.getConnection(scratch.jdbcUrl(), scratch.username(), scratch.password()); var st = c.createStatement()) {
+            st.execute("""
+                CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');
+                CREATE TABLE t (id serial PRIMARY KEY, e email);
+                CREATE VIEW tv AS SELECT id FROM t;
+                CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+                CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
+                ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+                CREATE POLICY t_own ON t USING (id > 0);
+                COMMENT ON COLUMN t.e IS 'contact'""");
+        }
+        List<String> added = new PostgresSnapshot(scratch).take().differencesFrom(empty);
+        for (String kind : List.of("domain.email", "sequence.t_id_seq", "view.tv", "function.touch()", "trigger.t.t_touch", "rls.t", "policy.t.t_own",
+            "comment.t.e")) {
+            assertThat(added).as(kind).anyMatch(d -> d.startsWith("+ " + kind + ":"));
+        }
+        assertThat(added).anyMatch(d -> d.startsWith("+ sequence.t_id_seq:") && d.endsWith("owned by t.id"));
     }
 
     @Test
@@ -116,7 +183,7 @@ class ReversibilityCheckTest {
             MigrationResolver.resolveUndo(Store.ELASTICSEARCH, files));
         assertThat(report.firstIrreversible()).hasToString("4");
         assertThat(report.versions()).extracting(ReversibilityReport.VersionCheck::outcome)
-            .containsExactly("NOT_CHECKED", "NOT_CHECKED", "NOT_CHECKED", "NOT_RESTORED", "RESTORED");
+            .containsExactly("RESTORED", "RESTORED", "RESTORED", "NOT_RESTORED", "RESTORED");
         assertThat(report.versions().get(3).differences()).containsExactly("+ index.tracks-v1.mappings.properties.mood.type: keyword");
         assertThat(report.reapplied()).isTrue();
     }

@@ -137,7 +137,9 @@ public final class TidemarkCli {
             Map<Store, EngineFactory.Migrations> out = new LinkedHashMap<>();
             for (Map.Entry<Store, Path> f : folders().entrySet()) {
                 Store s = f.getKey();
-                List<ScriptFile> files = reader.read(Location.parse("filesystem:" + f.getValue()), s.extension());
+                // the store's migrations, and beside them its erasure plan and its lint approvals
+                List<ScriptFile> files = reader.read(Location.parse("filesystem:" + f.getValue()), name -> name.endsWith("." + s.extension())
+                    || name.equals(dev.tidemark.erasure.ErasurePlan.FILE) || name.equals(dev.tidemark.lint.LintApprovals.FILE));
                 EngineFactory.Migrations m = EngineFactory.Migrations.of(s, files);
                 if (m.versioned().isEmpty()) {
                     throw new ValidationException("--migrations: " + f.getValue() + " holds no " + s.id() + " migration (V<version>__<description>."
@@ -177,11 +179,29 @@ public final class TidemarkCli {
         @CommandLine.Mixin
         MigrationOptions options = new MigrationOptions();
 
+        @Option(names = "--baseline", description = "'current': write each store's lint-approvals.json with today's newest version as the "
+            + "baseline (its findings and older ones are reported and never block), keeping the approvals it holds.")
+        String baseline;
+
         @Override
         public Integer call() throws IOException {
+            if (baseline != null && !baseline.equals("current")) {
+                throw new ValidationException("--baseline: expected 'current'");
+            }
             List<LintReport> reports = new ArrayList<>();
             Map<Store, EngineFactory.Migrations> sets = options.migrations();
-            sets.forEach((s, m) -> reports.add(Linter.lint(s, m.versioned(), m.undo(), List.of(), m.erasurePlan())));
+            if (baseline != null) {
+                Map<Store, Path> folders = options.folders();
+                for (Map.Entry<Store, EngineFactory.Migrations> e : sets.entrySet()) {
+                    var newest = e.getValue().versioned().getLast().version();
+                    Path file = folders.get(e.getKey()).resolve(dev.tidemark.lint.LintApprovals.FILE);
+                    Files.writeString(file, dev.tidemark.lint.LintApprovals.parse(e.getValue().lintApprovals()).withBaseline(newest));
+                    (options.json ? System.err : System.out).printf("%s: baseline %s written to %s%n", e.getKey().id(), newest, file);
+                }
+                sets = options.migrations();
+            }
+            sets.forEach((s, m) -> reports.add(Linter.lint(s, m.versioned(), m.undo(), List.of(), m.erasurePlan(),
+                dev.tidemark.lint.LintApprovals.parse(m.lintApprovals()))));
             long blocking = reports.stream().mapToLong(r -> r.blocking().size()).sum();
             if (options.json) {
                 System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(reports));
@@ -295,7 +315,8 @@ public final class TidemarkCli {
                 Store s = e.getKey();
                 List<MigrationScript> versioned = sets.get(s).versioned();
                 List<MigrationScript> undo = sets.get(s).undo();
-                MigrationReport report = MigrationReport.of(s, versioned, undo, Linter.lint(s, versioned, undo, List.of()), e.getValue());
+                MigrationReport report = MigrationReport.of(s, versioned, undo, Linter.lint(s, versioned, undo, List.of(), sets.get(s).erasurePlan(),
+                    dev.tidemark.lint.LintApprovals.parse(sets.get(s).lintApprovals())), e.getValue());
                 Files.writeString(out.resolve(s.id() + ".md"), report.toMarkdown());
                 Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.resolve(s.id() + ".json").toFile(), report);
                 System.out.println("wrote " + out.resolve(s.id() + ".md") + " and .json (" + report.migrations().size() + " migration(s))");

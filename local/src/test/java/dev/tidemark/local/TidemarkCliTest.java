@@ -49,6 +49,43 @@ class TidemarkCliTest {
     }
 
     @Test
+    void anAppliedHistoryIsAdoptedWithABaselineAndApprovalsOutsideItsFilesAndItsFilesNeverChange(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("postgres"));
+        Files.writeString(dir.resolve("postgres/V1__legacy.sql"), "CREATE TABLE legacy (id bigint PRIMARY KEY);\nDROP TABLE older;\n");
+        Files.writeString(dir.resolve("postgres/U1__legacy.sql"), "DROP TABLE legacy;\n");
+        String v1 = Files.readString(dir.resolve("postgres/V1__legacy.sql"));
+        assertThat(run("lint", "--migrations", dir.toString()).exit()).isEqualTo(1);
+
+        Run adopt = run("lint", "--migrations", dir.toString(), "--baseline", "current");
+        assertThat(adopt.exit()).as(adopt.out()).isZero();
+        assertThat(adopt.out()).contains("postgres: baseline 1 written to " + dir.resolve("postgres/lint-approvals.json"),
+            "approved: baseline 1");
+        assertThat(Files.readString(dir.resolve("postgres/V1__legacy.sql"))).as("the applied file keeps its checksum").isEqualTo(v1);
+
+        // a new version's finding blocks again, until an approval beside the files names its version, rule and statement
+        Files.writeString(dir.resolve("postgres/V2__drop.sql"), "DROP TABLE legacy;\n");
+        Files.writeString(dir.resolve("postgres/U2__drop.sql"), "CREATE TABLE legacy (id bigint PRIMARY KEY);\n");
+        Run blocked = run("lint", "--migrations", dir.toString());
+        assertThat(blocked.exit()).isEqualTo(1);
+        assertThat(blocked.out()).contains("ERROR   PG004 postgres/V2__drop.sql:1");
+        String hash = "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+            .digest("DROP TABLE legacy;".getBytes(StandardCharsets.UTF_8)));
+        Files.writeString(dir.resolve("postgres/lint-approvals.json"), "{\"baseline\": \"1\", \"approvals\": [{\"version\": \"2\", \"rule\": "
+            + "\"PG004\", \"statement\": \"" + hash + "\", \"reason\": \"exported first (ticket 901)\"}]}");
+        Run approved = run("lint", "--migrations", dir.toString());
+        assertThat(approved.exit()).as(approved.out()).isZero();
+        assertThat(approved.out()).contains("approved: exported first (ticket 901)");
+
+        Files.writeString(dir.resolve("postgres/lint-approvals.json"), "{\"approvals\": [{\"version\": \"2\", \"rule\": \"PG004\", \"statement\": "
+            + "\"sha256:" + "0".repeat(64) + "\", \"reason\": \"another statement\"}]}");
+        assertThat(run("lint", "--migrations", dir.toString()).exit()).as("an approval of another statement approves nothing").isEqualTo(1);
+        Files.writeString(dir.resolve("postgres/lint-approvals.json"), "{\"approvals\": [{\"version\": \"2\", \"rule\": \"XX999\"}]}");
+        Run malformed = run("lint", "--migrations", dir.toString());
+        assertThat(malformed.exit()).isEqualTo(2);
+        assertThat(malformed.out()).contains("lint-approvals.json: approvals[0].rule: unknown rule 'XX999'");
+    }
+
+    @Test
     void lintOfAMalformedApprovalMarkerCannotRun(@TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("mongodb"));
         Files.writeString(dir.resolve("mongodb/V1__x.json"), "[\n  \"tidemark:approve MG001\",\n  {\"drop\": \"x\"}\n]\n");

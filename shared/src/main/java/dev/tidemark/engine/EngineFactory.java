@@ -84,19 +84,23 @@ public final class EngineFactory {
      * @param versioned versioned migrations in version order
      * @param undo undo migrations in version order
      * @param erasurePlan the content of the location's {@code erasure.json}, or {@code null}
+     * @param lintApprovals the content of the location's {@code lint-approvals.json}, or {@code null}
      */
-    public record Migrations(List<MigrationScript> versioned, List<MigrationScript> undo, String erasurePlan) {
+    public record Migrations(List<MigrationScript> versioned, List<MigrationScript> undo, String erasurePlan, String lintApprovals) {
         /**
          * Resolves a location's files.
          *
          * @param store the store
          * @param files every file of the location
-         * @return its migrations and erasure plan
+         * @return its migrations, erasure plan and lint approvals
          */
         public static Migrations of(dev.tidemark.migration.Store store, List<dev.tidemark.location.ScriptFile> files) {
-            String plan = files.stream().filter(f -> f.name().equals(dev.tidemark.erasure.ErasurePlan.FILE)).map(dev.tidemark.location.ScriptFile::content)
-                .findFirst().orElse(null);
-            return new Migrations(MigrationResolver.resolve(store, files), MigrationResolver.resolveUndo(store, files), plan);
+            return new Migrations(MigrationResolver.resolve(store, files), MigrationResolver.resolveUndo(store, files),
+                file(files, dev.tidemark.erasure.ErasurePlan.FILE), file(files, dev.tidemark.lint.LintApprovals.FILE));
+        }
+
+        private static String file(List<dev.tidemark.location.ScriptFile> files, String name) {
+            return files.stream().filter(f -> f.name().equals(name)).map(dev.tidemark.location.ScriptFile::content).findFirst().orElse(null);
         }
     }
 

@@ -43,6 +43,18 @@ public final class Linter {
      */
     public static LintReport lint(Store store, List<MigrationScript> versioned, List<MigrationScript> undo, List<ChecksumDrift> drift,
                                   String erasurePlan) {
+        return lint(store, versioned, undo, drift, erasurePlan, LintApprovals.NONE);
+    }
+
+    /**
+     * As {@link #lint(Store, List, List, List, String)}, with approvals and a baseline kept outside the migration files
+     * ({@link LintApprovals}, {@code lint-approvals.json}).
+     *
+     * @param external the approvals beside the migrations
+     * @return the findings
+     */
+    public static LintReport lint(Store store, List<MigrationScript> versioned, List<MigrationScript> undo, List<ChecksumDrift> drift,
+                                  String erasurePlan, LintApprovals external) {
         List<MigrationScript> ordered = versioned.stream().sorted(Comparator.comparing(MigrationScript::version))
             .map(Linter::withPlaceholdersNamed).toList();
         List<Finding> findings = new ArrayList<>();
@@ -53,7 +65,7 @@ public final class Linter {
         for (MigrationScript u : undo) {
             Approvals.of(u.script(), u.content());
         }
-        Sink sink = new Sink(findings, ordered, approvals);
+        Sink sink = new Sink(findings, ordered, approvals, external);
         switch (store) {
             case POSTGRES -> PostgresLint.lint(ordered, sink);
             case MONGODB -> MongoLint.lint(ordered, sink);
@@ -89,8 +101,10 @@ public final class Linter {
         private final List<Finding> findings;
         private final List<MigrationScript> scripts;
         private final List<Approvals> approvals;
+        private final LintApprovals external;
 
-        Sink(List<Finding> findings, List<MigrationScript> scripts, List<Approvals> approvals) {
+        Sink(List<Finding> findings, List<MigrationScript> scripts, List<Approvals> approvals, LintApprovals external) {
+            this.external = external;
             this.findings = findings;
             this.scripts = scripts;
             this.approvals = approvals;
@@ -98,6 +112,9 @@ public final class Linter {
 
         void add(Rule rule, MigrationScript script, int line, String message) {
             String reason = approvals.get(scripts.indexOf(script)).reason(rule);
+            if (reason == null) {
+                reason = external.reason(rule, script, line);
+            }
             findings.add(new Finding(rule.name(), rule.severity(), script.version(), script.script(), line, message, rule.fix(), reason));
         }
     }

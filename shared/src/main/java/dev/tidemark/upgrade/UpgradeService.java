@@ -65,7 +65,8 @@ public final class UpgradeService {
                     repairs.add(engine.repair(request.realignChecksums()));
                 } else {
                     InfoResult info = engine.info();
-                    LintReport lint = Linter.lint(config.store(), migrations.versioned(), migrations.undo(), info.drift(), migrations.erasurePlan());
+                    LintReport lint = Linter.lint(config.store(), migrations.versioned(), migrations.undo(), info.drift(), migrations.erasurePlan(),
+                        dev.tidemark.lint.LintApprovals.parse(migrations.lintApprovals()));
                     List<MigrationVersion> about = info.pending().stream().map(PendingMigration::version)
                         .filter(v -> t.targetVersion().includes(v, info.currentVersion())).toList();
                     lint.requireNoBlocking(t.name(), about);

@@ -265,7 +265,7 @@ public final class TidemarkCli {
 
     @Command(name = "check-reversibility", mixinStandardHelpOptions = true,
         description = "Migrate version by version, undo step by step comparing schema snapshots, migrate again, on scratch servers. "
-            + "Exit 1 when a version's undo does not restore the schema.")
+            + "Exit 1 when a version's undo does not restore the schema, or a forward migration loses data by what it does to the schema.")
     static final class CheckReversibility implements Callable<Integer> {
         @CommandLine.Mixin
         MigrationOptions options = new MigrationOptions();
@@ -282,15 +282,18 @@ public final class TidemarkCli {
                         System.out.printf("%-13s %-6s %-14s %s%s%n", r.store().id(), v.version(), v.outcome(), v.script(),
                             v.error() == null ? "" : " — " + v.error());
                         v.differences().forEach(d -> System.out.println("                     " + d));
+                        v.dataLoss().forEach(f -> System.out.println("                     " + f.rule() + " " + f.message()
+                            + (f.approval() == null ? " (fix: " + f.fix() + ")" : " (approved: " + f.approval() + ")")));
                     }
                     System.out.printf("%s: %s; re-migration %s (%d ms)%n", r.store().id(), r.firstIrreversible() == null
                         ? "every undo restores the schema" : "first irreversible version " + r.firstIrreversible(),
                         r.reapplied() ? "gives the same schema" : "differs: " + r.reapplyDifferences(), r.executionTimeMs());
                 }
             }
-            int exit = reports.values().stream().allMatch(ReversibilityReport::reversible) ? 0 : 1;
+            long dataLoss = reports.values().stream().mapToLong(r -> r.blockingDataLoss().size()).sum();
+            int exit = reports.values().stream().allMatch(ReversibilityReport::reversible) && dataLoss == 0 ? 0 : 1;
             summary("check-reversibility", sets, reports.values().stream().filter(r -> !r.reversible()).count() + " store(s) with an undo that "
-                + "does not restore the schema", exit, options.json);
+                + "does not restore the schema, " + dataLoss + " unapproved data loss(es) in the schema", exit, options.json);
             return exit;
         }
     }

@@ -172,9 +172,11 @@ final class PostgresLint {
                     String from = cols.get(column);
                     if (from == null) {
                         sink.add(Rule.PG009, s, st.line(), table + "." + column + " changes type to " + to
-                            + " and its old type is not known from earlier migrations: it may narrow and rewrites the table");
+                            + " and its old type is not known from earlier migrations: the cast can fail or lose precision on existing rows, and it "
+                            + "rewrites the table");
                     } else if (narrows(from, to)) {
-                        sink.add(Rule.PG009, s, st.line(), table + "." + column + " narrows from " + from + " to " + to + ": values may not fit");
+                        sink.add(Rule.PG009, s, st.line(), table + "." + column + " changes type from " + from + " to " + to
+                            + ": the cast can fail or lose precision on existing rows, and it rewrites the table");
                     }
                     cols.put(column, to);
                 }

@@ -16,6 +16,14 @@ public enum Rule {
     TM002("edited-applied-migration", Severity.ERROR, "restore the file as applied and put the change in a new migration"),
     /** The erasure plan ({@code erasure.json}) does not parse: an erasure request would fail on this target. */
     TM003("erasure-plan-invalid", Severity.ERROR, "fix erasure.json (README, Erasure plan); the message names the field"),
+    /** The schema after a PostgreSQL migration, on the scratch database, lacks a table the schema before it had. */
+    SC001("schema-loses-table", Severity.ERROR, "export the data first, then approve; or keep the table until a contract release"),
+    /** The schema after a PostgreSQL migration lacks a column (whatever the SQL looked like: a DO block, a function, ...). */
+    SC002("schema-loses-column", Severity.ERROR, "stop reading and writing the column in a release before (contract phase), then approve"),
+    /** An enum type lost a value: rows holding it cannot exist afterwards. */
+    SC003("schema-loses-enum-value", Severity.ERROR, "move the rows off the value first, then approve"),
+    /** A column's type changed in a way that is not a known widening: the cast can fail or lose precision on existing rows. */
+    SC004("schema-changes-column-type", Severity.ERROR, "add a new column, backfill, switch readers, then drop the old one (expand/contract)"),
     /** A migration adds a column, field or mapping named like the subject's in a table, collection or index the erasure plan does not name. */
     TM004("subject-reference-outside-erasure-plan", Severity.WARNING, "add the table, collection or index to erasure.json (delete or anonymise), "
         + "or approve with the reason it holds no personal data"),

@@ -17,7 +17,8 @@ import java.util.Map;
  * Seed 004's ritual (upgrade, downgrade, re-upgrade), automated on a scratch target: migrate version by version taking
  * a schema snapshot after each, undo step by step comparing each result with the snapshot of the version below, then
  * migrate again to the newest version and compare with the first pass. The target must be empty scratch: the check
- * changes it freely.
+ * changes it freely. On PostgreSQL each forward migration's catalog diff is also checked for data loss
+ * ({@link SchemaDataLoss}), whatever its SQL looked like.
  */
 public final class ReversibilityCheck {
 
@@ -54,6 +55,7 @@ public final class ReversibilityCheck {
         undo.forEach(u -> undoByVersion.put(u.version(), u));
         Map<MigrationVersion, SchemaSnapshot> after = new LinkedHashMap<>();
         Map<MigrationVersion, ReversibilityReport.VersionCheck> checks = new LinkedHashMap<>();
+        Map<MigrationVersion, List<dev.tidemark.lint.Finding>> dataLoss = new HashMap<>();
         SchemaSnapshot empty = snapshots.take();
         List<MigrationScript> applied = new ArrayList<>();
         for (MigrationScript s : versioned) {
@@ -64,6 +66,10 @@ public final class ReversibilityCheck {
                 break;
             }
             after.put(s.version(), snapshots.take());
+            if (store == Store.POSTGRES) {
+                SchemaSnapshot previous = applied.isEmpty() ? empty : after.get(applied.getLast().version());
+                dataLoss.put(s.version(), SchemaDataLoss.of(s, previous, after.get(s.version())));
+            }
             applied.add(s);
         }
         MigrationVersion firstIrreversible = null;
@@ -134,7 +140,7 @@ public final class ReversibilityCheck {
             }
         }
         List<ReversibilityReport.VersionCheck> ordered = versioned.stream().map(s -> checks.getOrDefault(s.version(),
-            check(s, undoByVersion, "NOT_CHECKED", List.of(), null))).toList();
+            check(s, undoByVersion, "NOT_CHECKED", List.of(), null)).withDataLoss(dataLoss.getOrDefault(s.version(), List.of()))).toList();
         return new ReversibilityReport(store, ordered, firstIrreversible, reapplied, reapplyDifferences, (System.nanoTime() - start) / 1_000_000);
     }
 
@@ -234,6 +240,6 @@ public final class ReversibilityCheck {
     private static ReversibilityReport.VersionCheck check(MigrationScript s, Map<MigrationVersion, MigrationScript> undo, String outcome,
                                                           List<String> differences, String error) {
         MigrationScript u = undo.get(s.version());
-        return new ReversibilityReport.VersionCheck(s.version(), s.script(), u == null ? null : u.script(), outcome, differences, error);
+        return new ReversibilityReport.VersionCheck(s.version(), s.script(), u == null ? null : u.script(), outcome, differences, error, List.of());
     }
 }

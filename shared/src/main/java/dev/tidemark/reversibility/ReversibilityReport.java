@@ -45,13 +45,26 @@ public record ReversibilityReport(Store store, List<VersionCheck> versions, Migr
      *                    version ({@code +} extra, {@code -} missing, {@code ~} changed); for {@code EMPTY_UNDO}: what the
      *                    version changed
      * @param error the error of a failed migrate or undo, or {@code null}
+     * @param dataLoss PostgreSQL: what the forward migration's catalog diff loses ({@link SchemaDataLoss}, rules
+     *                 {@code SC001}-{@code SC004}, with their approvals); empty elsewhere
      */
     public record VersionCheck(MigrationVersion version, String script, String undoScript, String outcome, List<String> differences,
-                               String error) {
+                               String error, List<dev.tidemark.lint.Finding> dataLoss) {
 
-        /** Canonical constructor: copies the list. */
+        /** Canonical constructor: copies the lists. */
         public VersionCheck {
             differences = List.copyOf(differences);
+            dataLoss = List.copyOf(dataLoss);
         }
+
+        /** @param findings the version's data-loss findings @return this check with them */
+        public VersionCheck withDataLoss(List<dev.tidemark.lint.Finding> findings) {
+            return new VersionCheck(version, script, undoScript, outcome, differences, error, findings);
+        }
+    }
+
+    /** @return the data-loss findings that carry no approval, in version order */
+    public List<dev.tidemark.lint.Finding> blockingDataLoss() {
+        return versions.stream().flatMap(v -> v.dataLoss().stream()).filter(dev.tidemark.lint.Finding::blocking).toList();
     }
 }

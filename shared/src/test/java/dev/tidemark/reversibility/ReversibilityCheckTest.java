@@ -122,6 +122,28 @@ class ReversibilityCheckTest {
     }
 
     @Test
+    void dataLossIsFoundByWhatTheSchemaDoesEvenInsideADoBlockAndRenamesAndWideningsAreNot(PostgresServer server) {
+        List<MigrationScript> versioned = List.of(
+            file("V1__start.sql", "CREATE TYPE mood AS ENUM ('a', 'b', 'c');\nCREATE TABLE t (id int, note text, amount numeric(10,2), "
+                + "name varchar(50), m mood);\nCREATE TABLE old (x int);"),
+            file("V2__do_block.sql", "DO $$ BEGIN EXECUTE 'ALTER TABLE t DROP COLUMN note'; END $$;"),
+            file("V3__types.sql", "ALTER TABLE t ALTER COLUMN name TYPE varchar(80);\nALTER TABLE t ALTER COLUMN id TYPE bigint;\n"
+                + "ALTER TABLE t ALTER COLUMN amount TYPE numeric(6,2);"),
+            file("V4__enum_and_rename.sql", "ALTER TABLE t DROP COLUMN m;\nALTER TYPE mood RENAME TO mood_old;\nCREATE TYPE mood AS ENUM ('a', 'b');\n"
+                + "DROP TYPE mood_old;\nALTER TABLE old RENAME TO older;\nALTER TABLE t RENAME COLUMN name TO title;"),
+            file("V5__drop.sql", "-- tidemark:approve SC001 archived to s3://backups/older first\nDROP TABLE older;"));
+        ReversibilityReport report = ReversibilityCheck.onPostgres(scratch(server), versioned, List.of());
+        assertThat(report.versions()).extracting(v -> v.version() + " " + v.dataLoss().stream().map(f -> f.rule() + " " + f.message().split(" ")[1])
+            .sorted().toList()).containsExactly("1 []", "2 [SC002 t.note]", "3 [SC004 t.amount]", "4 [SC002 t.m, SC003 mood]", "5 [SC001 older]");
+        assertThat(report.versions().get(3).dataLoss()).anyMatch(f -> f.message().equals("enum mood loses c"));
+        assertThat(report.versions().get(2).dataLoss().getFirst().message())
+            .isEqualTo("column t.amount changes type from numeric(10,2) to numeric(6,2): the cast can fail or lose precision on existing rows, "
+                + "and rewrites the table");
+        assertThat(report.versions().get(4).dataLoss().getFirst().approval()).isEqualTo("archived to s3://backups/older first");
+        assertThat(report.blockingDataLoss()).extracting(f -> f.version().toString()).containsExactly("2", "3", "4", "4");
+    }
+
+    @Test
     void elasticsearchSnapshotsSeeComponentTemplatesAndIngestPipelines(ElasticsearchServer server) {
         try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null))) {
             SchemaSnapshot before = new ElasticSnapshot(client).take();

@@ -30,7 +30,6 @@ import java.util.regex.Pattern;
  */
 public final class ErasureReceipts {
 
-    private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Set<String> ACTIONS = Set.of("delete", "anonymise");
 
@@ -97,10 +96,7 @@ public final class ErasureReceipts {
             throw new ValidationException("event: expected {\"requestId\", \"startedAt\", \"status\", \"targets\"}");
         }
         EventFields.unknown(event, Set.of("requestId", "startedAt", "status", "targets", "exports", "execution"), "");
-        String requestId = EventFields.text(event, "requestId", "", 64);
-        if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
-            throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
-        }
+        String requestId = ErasureRequests.requireRequestId(EventFields.text(event, "requestId", "", 64));
         String startedAt = EventFields.text(event, "startedAt", "", 64);
         Instant started;
         try {
@@ -168,10 +164,7 @@ public final class ErasureReceipts {
      * @throws ConnectionException when S3 cannot be reached or answers 5xx (retry)
      */
     public java.util.Optional<JsonNode> find(String requestId) {
-        if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
-            throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
-        }
-        return java.util.Optional.ofNullable(read("receipts/" + requestId + ".json"));
+        return java.util.Optional.ofNullable(read("receipts/" + ErasureRequests.requireRequestId(requestId) + ".json"));
     }
 
     private JsonNode read(String k) {

@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
 public final class ErasureRequests {
 
     /** A request id: letters, digits, {@code . _ -}, 1 to 64 characters (it names the execution and the receipt). */
-    public static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final String WHAT = "erasure request";
     private static final Pattern SUBJECT_TYPE = Pattern.compile("[a-z][a-z0-9_]{0,31}");
     /** Largest request body the API reads, in bytes. */
@@ -137,10 +137,7 @@ public final class ErasureRequests {
         EventFields.unknown(n, Set.of("requestId", "subject", "reason", "dryRun", "rewriteExports"), "");
         String requestId;
         if (n.has("requestId")) {
-            requestId = EventFields.text(n, "requestId", "", 64);
-            if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
-                throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
-            }
+            requestId = requireRequestId(EventFields.text(n, "requestId", "", 64));
         } else {
             requestId = UUID.randomUUID().toString();
         }
@@ -227,10 +224,7 @@ public final class ErasureRequests {
      * @throws ValidationException when the id has not the request id's form
      */
     public Optional<Request> find(String requestId) {
-        if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
-            throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
-        }
-        JsonNode n = read(requestKey(requestId));
+        JsonNode n = read(requestKey(requireRequestId(requestId)));
         if (n == null) {
             return Optional.empty();
         }
@@ -281,8 +275,7 @@ public final class ErasureRequests {
      *                             accepted through the API, or completed and forgotten)
      */
     public Subject subject(String requestId) {
-        find(requestId); // checks the id's form
-        JsonNode n = read(subjectKey(requestId));
+        JsonNode n = read(subjectKey(requireRequestId(requestId)));
         if (n == null || !n.path("id").isTextual()) {
             throw new ValidationException("subject: not in the event, and no pending erasure request '" + requestId + "' holds one (not accepted "
                 + "through the API, or completed and its subject id forgotten)");
@@ -296,7 +289,7 @@ public final class ErasureRequests {
      * @param requestId the request id
      */
     public void forget(String requestId) {
-        find(requestId);
+        requireRequestId(requestId);
         try {
             s3.get().deleteObject(b -> b.bucket(bucket).key(subjectKey(requestId)));
         } catch (S3Exception e) {
@@ -319,7 +312,7 @@ public final class ErasureRequests {
      * @return {@code result} while not done; once done, the same result with every call's counts summed
      */
     public ErasureResult accumulate(String requestId, ErasureResult result) {
-        find(requestId);
+        requireRequestId(requestId);
         String k = "progress/" + requestId + "/" + result.target() + ".json";
         JsonNode kept = read(k);
         List<ErasureResult.Item> items = new ArrayList<>();
@@ -384,6 +377,20 @@ public final class ErasureRequests {
         o.put("requestedBy", r.requestedBy());
         o.put("acceptedAt", r.acceptedAt().toString());
         return o;
+    }
+
+    /**
+     * Checks a request id's form, without reading anything.
+     *
+     * @param requestId a request id from an event, a body or a path
+     * @return it
+     * @throws ValidationException naming {@code requestId} when it is not 1 to 64 letters, digits, {@code . _ -}
+     */
+    public static String requireRequestId(String requestId) {
+        if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
+            throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
+        }
+        return requestId;
     }
 
     private JsonNode read(String k) {

@@ -70,11 +70,7 @@ public final class ErasureHandler implements RequestStreamHandler {
 
     /** The request's own id: letters, digits, {@code . _ -}, 1 to 64 characters. */
     static String requestId(JsonNode event) {
-        String id = EventFields.text(event, "requestId", "", 64);
-        if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
-            throw new ValidationException("requestId: expected 1 to 64 letters, digits, '.', '_' or '-'");
-        }
-        return id;
+        return ErasureRequests.requireRequestId(EventFields.text(event, "requestId", "", 64));
     }
 
     private void handle(InputStream input, OutputStream output, Context context) throws IOException {

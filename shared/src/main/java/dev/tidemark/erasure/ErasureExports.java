@@ -90,7 +90,13 @@ public final class ErasureExports {
         List<Outcome> out = new ArrayList<>();
         try {
             List<String> manifests = new ArrayList<>();
+            String ownStaging = STAGING + requestId + "/";
+            java.util.Set<String> cutOff = new java.util.HashSet<>(); // exports with a staged rewrite of this request
             for (S3Object o : s3.get().listObjectsV2Paginator(b -> b.bucket(bucket)).contents()) {
+                int at = o.key().indexOf(ownStaging);
+                if (at >= 0 && (at == 0 || o.key().charAt(at - 1) == '/')) {
+                    cutOff.add(o.key().substring(0, at));
+                }
                 boolean staged = o.key().startsWith(STAGING) || o.key().contains("/" + STAGING);
                 if ((o.key().endsWith("/" + Manifest.FILE) || o.key().equals(Manifest.FILE)) && !staged) {
                     manifests.add(o.key());
@@ -99,7 +105,9 @@ public final class ErasureExports {
             java.util.Collections.sort(manifests);
             for (String key : manifests) {
                 String prefix = key.substring(0, key.length() - Manifest.FILE.length());
-                finishRewrite(prefix, requestId);
+                if (cutOff.contains(prefix)) {
+                    finishRewrite(prefix, requestId); // a rewrite of this request was cut off: finish it (the listing above saw it)
+                }
                 Manifest m = Json.MAPPER.readValue(s3.get().getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray(), Manifest.class);
                 if (m.source() == null || m.source().target() == null || m.parts() == null) {
                     continue;

@@ -55,13 +55,19 @@ public final class ErasureService {
      * @throws ValidationException when the location holds no {@value ErasurePlan#FILE} or the plan is malformed
      */
     public ErasurePlan plan(TargetConfig target) {
-        String json = engines.file(target, ErasurePlan.FILE).orElseThrow(() -> new ValidationException("targets: target '" + target.name()
-            + "' has no " + ErasurePlan.FILE + " in its migration location"));
-        try {
-            return ErasurePlan.parse(target.store(), json);
-        } catch (ValidationException e) {
-            throw new ValidationException("target '" + target.name() + "': " + e.getMessage());
-        }
+        return planOf(target).orElseThrow(() -> new ValidationException("targets: target '" + target.name() + "' has no " + ErasurePlan.FILE
+            + " in its migration location"));
+    }
+
+    /** @return the target's plan, read once from its location, or empty when it has none */
+    private java.util.Optional<ErasurePlan> planOf(TargetConfig target) {
+        return engines.file(target, ErasurePlan.FILE).map(json -> {
+            try {
+                return ErasurePlan.parse(target.store(), json);
+            } catch (ValidationException e) {
+                throw new ValidationException("target '" + target.name() + "': " + e.getMessage());
+            }
+        });
     }
 
     /**
@@ -70,11 +76,7 @@ public final class ErasureService {
      * @throws ValidationException when the plan is malformed
      */
     public java.util.Optional<ErasurePlan> planIfAny(String targetName) {
-        java.util.Optional<TargetConfig> target = engines.config().target(targetName);
-        if (target.isEmpty() || engines.file(target.get(), ErasurePlan.FILE).isEmpty()) {
-            return java.util.Optional.empty();
-        }
-        return java.util.Optional.of(plan(target.get()));
+        return engines.config().target(targetName).flatMap(this::planOf);
     }
 
     /**
@@ -132,38 +134,14 @@ public final class ErasureService {
                 + "'; nothing was changed");
         }
         SubjectId subject = SubjectId.parse(subjectId, plan.idType(), "subject.id");
-        String secret = engines.secret(target);
-        return switch (target.store()) {
-            case POSTGRES -> {
-                ConnectionSecrets.Postgres p = ConnectionSecrets.postgres(target.secretId(), secret, target.database());
-                try (Connection c = connect(target, p)) {
-                    ErasureResult result = new PostgresEraser(target.name(), plan, key(plan), batchSize, statementTimeout).erase(c, subject, dryRun, stop);
-                    yield new Outcome(result, ErasureCoverage.postgres(c, plan));
-                } catch (SQLException e) {
-                    // the eraser answers for its own statements: this is the coverage check's catalog read, or the close
-                    String what = "postgres target '" + target.name() + "': the coverage check failed (SQL state " + e.getSQLState() + ")";
-                    throw SqlStates.transientState(e.getSQLState()) ? new ConnectionException(what, e) : new StoreException(what, e);
-                }
-            }
-            case MONGODB -> {
-                ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
-                try (var client = EngineFactory.mongoClient(m, Duration.ofSeconds(60))) {
-                    var db = client.getDatabase(m.database());
-                    ErasureResult result = new MongoEraser(target.name(), plan, key(plan), batchSize).erase(db, subject, dryRun, stop);
-                    yield new Outcome(result, ErasureCoverage.mongo(db, plan));
-                } catch (com.mongodb.MongoException e) {
-                    // as above: the eraser maps its own driver errors
-                    String what = "mongodb target '" + target.name() + "': the coverage check failed: " + dev.tidemark.mongo.MongoErrors.describe(e);
-                    throw dev.tidemark.mongo.MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);
-                }
-            }
-            case ELASTICSEARCH -> {
-                try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), Duration.ofSeconds(60))) {
-                    yield new Outcome(new ElasticEraser(target.name(), plan, batchSize).erase(client, subject, dryRun, stop),
-                        ErasureCoverage.elastic(client, plan));
-                }
-            }
-        };
+        // each eraser maps its own store errors; onStore maps the coverage check's metadata reads and the close
+        return onStore(target, Duration.ofSeconds(60),
+            c -> new Outcome(new PostgresEraser(target.name(), plan, key(plan), batchSize, statementTimeout).erase(c, subject, dryRun, stop),
+                ErasureCoverage.postgres(c, plan)),
+            db -> new Outcome(new MongoEraser(target.name(), plan, key(plan), batchSize).erase(db, subject, dryRun, stop),
+                ErasureCoverage.mongo(db, plan)),
+            client -> new Outcome(new ElasticEraser(target.name(), plan, batchSize).erase(client, subject, dryRun, stop),
+                ErasureCoverage.elastic(client, plan)));
     }
 
     /**
@@ -176,15 +154,27 @@ public final class ErasureService {
      * @throws StoreException when the store refused the metadata reads
      */
     public java.util.Optional<java.util.List<String>> coverage(TargetConfig target) {
-        if (engines.file(target, ErasurePlan.FILE).isEmpty()) {
-            return java.util.Optional.empty();
-        }
-        ErasurePlan plan = plan(target);
+        return planOf(target).map(plan -> onStore(target, Duration.ofSeconds(30), c -> ErasureCoverage.postgres(c, plan),
+            db -> ErasureCoverage.mongo(db, plan), client -> ErasureCoverage.elastic(client, plan)));
+    }
+
+    /** Work on a PostgreSQL connection. */
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T apply(Connection c) throws SQLException;
+    }
+
+    /**
+     * Opens the target's store as its secret says, runs the work for that store, closes it. A driver error that reaches
+     * here (the coverage check's metadata reads, the close) is mapped by the store's own codes: retryable or not.
+     */
+    private <T> T onStore(TargetConfig target, Duration readTimeout, SqlWork<T> postgres, java.util.function.Function<com.mongodb.client.MongoDatabase, T> mongo,
+                          java.util.function.Function<ElasticClient, T> elastic) {
         String secret = engines.secret(target);
-        return java.util.Optional.of(switch (target.store()) {
+        return switch (target.store()) {
             case POSTGRES -> {
                 try (Connection c = connect(target, ConnectionSecrets.postgres(target.secretId(), secret, target.database()))) {
-                    yield ErasureCoverage.postgres(c, plan);
+                    yield postgres.apply(c);
                 } catch (SQLException e) {
                     String what = "postgres target '" + target.name() + "': the coverage check failed (SQL state " + e.getSQLState() + ")";
                     throw SqlStates.transientState(e.getSQLState()) ? new ConnectionException(what, e) : new StoreException(what, e);
@@ -192,19 +182,19 @@ public final class ErasureService {
             }
             case MONGODB -> {
                 ConnectionSecrets.Mongo m = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
-                try (var client = EngineFactory.mongoClient(m, Duration.ofSeconds(30))) {
-                    yield ErasureCoverage.mongo(client.getDatabase(m.database()), plan);
+                try (var client = EngineFactory.mongoClient(m, readTimeout)) {
+                    yield mongo.apply(client.getDatabase(m.database()));
                 } catch (com.mongodb.MongoException e) {
                     String what = "mongodb target '" + target.name() + "': the coverage check failed: " + dev.tidemark.mongo.MongoErrors.describe(e);
                     throw dev.tidemark.mongo.MongoErrors.transientError(e) ? new ConnectionException(what, e) : new StoreException(what, e);
                 }
             }
             case ELASTICSEARCH -> {
-                try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), Duration.ofSeconds(30))) {
-                    yield ErasureCoverage.elastic(client, plan);
+                try (ElasticClient client = new ElasticClient(ConnectionSecrets.elastic(target.secretId(), secret), readTimeout)) {
+                    yield elastic.apply(client);
                 }
             }
-        });
+        };
     }
 
     private byte[] key(ErasurePlan plan) {

@@ -1,6 +1,5 @@
 package dev.tidemark.bulk;
 
-import dev.tidemark.config.AwsClients;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.servers.S3Server;
 import dev.tidemark.testing.ServersExtension;
@@ -29,12 +28,7 @@ class S3MultipartOutputStreamTest {
 
     @BeforeEach
     void setUp(S3Server server) {
-        s3 = new AwsClients(Map.of("AWS_ENDPOINT_URL_S3", server.endpoint(), "AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY",
-            S3Server.SECRET_KEY, "AWS_REGION", "us-east-1", "AWS_REQUEST_CHECKSUM_CALCULATION", "when_required",
-            "AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")).s3();
-        if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BulkFixture.BUCKET))) {
-            s3.createBucket(b -> b.bucket(BulkFixture.BUCKET));
-        }
+        s3 = TestServers.s3Client(server, BulkFixture.BUCKET);
         key = TestServers.unique("upload") + "/part-00001.csv";
     }
 

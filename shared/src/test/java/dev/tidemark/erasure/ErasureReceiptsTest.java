@@ -2,7 +2,6 @@ package dev.tidemark.erasure;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tidemark.config.AwsClients;
 import dev.tidemark.error.ValidationException;
 import dev.tidemark.json.Json;
 import dev.tidemark.servers.S3Server;
@@ -35,12 +34,7 @@ class ErasureReceiptsTest {
 
     @BeforeEach
     void bucket(S3Server server) {
-        s3 = new AwsClients(Map.of("AWS_ENDPOINT_URL_S3", server.endpoint(), "AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY",
-            S3Server.SECRET_KEY, "AWS_REGION", "us-east-1", "AWS_REQUEST_CHECKSUM_CALCULATION", "when_required",
-            "AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")).s3();
-        if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BUCKET))) {
-            s3.createBucket(b -> b.bucket(BUCKET));
-        }
+        s3 = TestServers.s3Client(server, BUCKET);
         receipts = new ErasureReceipts(() -> s3, BUCKET, () -> KEY);
         requests = new ErasureRequests(() -> s3, BUCKET, () -> KEY);
         requestId = TestServers.unique("req");

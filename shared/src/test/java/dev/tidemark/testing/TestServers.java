@@ -69,6 +69,21 @@ public final class TestServers {
         return shared(context, S3Server.class, () -> S3Server.start(null));
     }
 
+    /**
+     * @param server the S3 endpoint
+     * @param bucket a bucket the test uses, created when missing
+     * @return a client on the endpoint with the local credentials (checksums only when required, as S3Proxy wants them)
+     */
+    public static software.amazon.awssdk.services.s3.S3Client s3Client(S3Server server, String bucket) {
+        var s3 = new dev.tidemark.config.AwsClients(java.util.Map.of("AWS_ENDPOINT_URL_S3", server.endpoint(), "AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY, "AWS_REGION", "us-east-1", "AWS_REQUEST_CHECKSUM_CALCULATION", "when_required",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")).s3();
+        if (s3.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(bucket))) {
+            s3.createBucket(b -> b.bucket(bucket));
+        }
+        return s3;
+    }
+
     /** @param context any test's context @return the shared moto server */
     public static MotoServer moto(ExtensionContext context) {
         return shared(context, MotoServer.class, MotoServer::start);

@@ -244,7 +244,7 @@ final class ErasureApi {
         return error(status, e.getMessage(), e.code().name());
     }
 
-    private static Response error(int status, String message, String code) {
+    static Response error(int status, String message, String code) {
         return new Response(status, Json.MAPPER.valueToTree(Map.of("message", message, "code", code)));
     }
 }

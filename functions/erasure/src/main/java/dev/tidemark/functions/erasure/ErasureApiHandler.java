@@ -84,13 +84,12 @@ public final class ErasureApiHandler implements RequestStreamHandler {
             response = PowertoolsLogging.withLogging(context, () -> new ErasureApi(runtime.erasureRequests(), runtime.erasureReceipts(), runtime.audit(), () -> sfn,
                 stateMachineArn, targets).handle(method, resource, id, b, principal));
         } catch (ValidationException e) {
-            response = new ErasureApi.Response(400, Json.MAPPER.valueToTree(Map.of("message", e.getMessage(), "code", e.code().name())));
+            response = ErasureApi.error(400, e.getMessage(), e.code().name());
         } catch (IOException | IllegalArgumentException e) {
-            response = new ErasureApi.Response(400, Json.MAPPER.valueToTree(Map.of("message", "body: not a readable request", "code",
-                "VALIDATION_ERROR")));
+            response = ErasureApi.error(400, "body: not a readable request", "VALIDATION_ERROR");
         } catch (RuntimeException e) {
             LOG.error("erasure API {} failed: {}", route, e.getClass().getName());
-            response = new ErasureApi.Response(500, Json.MAPPER.valueToTree(Map.of("message", "internal error", "code", "INTERNAL")));
+            response = ErasureApi.error(500, "internal error", "INTERNAL");
         }
         LOG.info("erasure API {}: {} {}", route, response.status(), response.body().path("status").asText(response.body().path("code").asText()));
         ObjectNode out = Json.MAPPER.createObjectNode();

@@ -51,6 +51,8 @@ public final class ApiEndpoint implements AutoCloseable {
     private static final Duration SKEW = Duration.ofMinutes(5);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 64 * 1024;
+    /** How much of a refused body is read and dropped so the client sees the 413 rather than a reset; API Gateway's own cap is 10 MB. */
+    private static final long MAX_DRAINED = 16L << 20;
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
@@ -95,6 +97,8 @@ public final class ApiEndpoint implements AutoCloseable {
         try (exchange) {
             byte[] body = exchange.getRequestBody().readNBytes(MAX_BODY + 1);
             if (body.length > MAX_BODY) {
+                // Closing a connection with unread bytes makes the kernel send a reset, which can overtake the answer.
+                drain(exchange.getRequestBody());
                 respond(exchange, 413, "{\"message\":\"Request Too Long\"}");
                 return;
             }
@@ -246,6 +250,14 @@ public final class ApiEndpoint implements AutoCloseable {
 
     private static String hex(byte[] bytes) {
         return java.util.HexFormat.of().formatHex(bytes);
+    }
+
+    private static void drain(java.io.InputStream in) throws IOException {
+        byte[] sink = new byte[64 * 1024];
+        long drained = 0;
+        for (int n; drained < MAX_DRAINED && (n = in.read(sink)) >= 0; ) {
+            drained += n;
+        }
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {

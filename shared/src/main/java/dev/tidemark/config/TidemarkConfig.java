@@ -27,6 +27,9 @@ import java.util.Set;
  *       (default none; see {@link Placeholders}).</li>
  *   <li>{@code TIDEMARK_LOCATION_ROOTS}: JSON array of locations under which an event's {@code targets[].location} may
  *       point (default none: events may name S3 locations only; see {@link Location#parseOverride}).</li>
+ *   <li>{@code TIDEMARK_LOCK_TIMEOUT_MS}: PostgreSQL's {@code lock_timeout} for every migration statement and backfill
+ *       batch, in milliseconds (default 5000, at least 100): a statement that waits longer for a lock is cancelled and
+ *       retried with back-off, so the application's queries never queue behind it for longer.</li>
  * </ul>
  *
  * @param targets the configured targets, unique by name
@@ -35,12 +38,43 @@ import java.util.Set;
  * @param secretCacheSeconds secret cache age in seconds
  * @param placeholders placeholder values for migration files
  * @param locationRoots where an event's location override may point
+ * @param lockTimeoutMillis PostgreSQL {@code lock_timeout} of migration statements and backfill batches, in milliseconds
  */
 public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, int leaseSeconds, int secretCacheSeconds,
-                             Placeholders placeholders, List<Location> locationRoots) {
+                             Placeholders placeholders, List<Location> locationRoots, int lockTimeoutMillis) {
+
+    /** Default {@code lock_timeout}: 5 s. */
+    public static final int DEFAULT_LOCK_TIMEOUT_MILLIS = 5000;
+
+    /**
+     * A configuration with the default {@code lock_timeout}.
+     *
+     * @param targets the configured targets, unique by name
+     * @param lockWaitSeconds seconds to wait for a held lock
+     * @param leaseSeconds lease length in seconds
+     * @param secretCacheSeconds secret cache age in seconds
+     * @param placeholders placeholder values for migration files
+     * @param locationRoots where an event's location override may point
+     */
+    public TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, int leaseSeconds, int secretCacheSeconds, Placeholders placeholders,
+                          List<Location> locationRoots) {
+        this(targets, lockWaitSeconds, leaseSeconds, secretCacheSeconds, placeholders, locationRoots, DEFAULT_LOCK_TIMEOUT_MILLIS);
+    }
+
+    /**
+     * @param millis another {@code lock_timeout}, in milliseconds
+     * @return this configuration with it
+     */
+    public TidemarkConfig withLockTimeoutMillis(int millis) {
+        return new TidemarkConfig(targets, lockWaitSeconds, leaseSeconds, secretCacheSeconds, placeholders, locationRoots, millis);
+    }
 
     /** Canonical constructor: copies the lists. */
     public TidemarkConfig {
+        if (lockTimeoutMillis < 100) {
+            throw new ValidationException("TIDEMARK_LOCK_TIMEOUT_MS: " + lockTimeoutMillis + " is below 100; a lock_timeout of 0 would let a migration"
+                + " queue the application's queries behind it");
+        }
         targets = List.copyOf(targets);
         locationRoots = List.copyOf(locationRoots);
     }
@@ -128,7 +162,7 @@ public record TidemarkConfig(List<TargetConfig> targets, int lockWaitSeconds, in
         }
         return new TidemarkConfig(targets, intSetting(env, "TIDEMARK_LOCK_WAIT_SECONDS", 30), intSetting(env, "TIDEMARK_LEASE_SECONDS", 60),
             intSetting(env, "TIDEMARK_SECRET_CACHE_SECONDS", 300), placeholders(env.get("TIDEMARK_PLACEHOLDERS")),
-            roots(env.get("TIDEMARK_LOCATION_ROOTS")));
+            roots(env.get("TIDEMARK_LOCATION_ROOTS")), intSetting(env, "TIDEMARK_LOCK_TIMEOUT_MS", DEFAULT_LOCK_TIMEOUT_MILLIS));
     }
 
     private static List<Location> roots(String raw) {

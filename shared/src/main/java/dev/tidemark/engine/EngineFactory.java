@@ -168,7 +168,7 @@ public final class EngineFactory {
         Duration wait = Duration.ofSeconds(config.lockWaitSeconds());
         return switch (target.store()) {
             case POSTGRES -> new PostgresEngine(target.name(), ConnectionSecrets.postgres(target.secretId(), secret, target.database()), scripts,
-                config.lockWaitSeconds()).placeholders(config.placeholders());
+                config.lockWaitSeconds()).placeholders(config.placeholders()).lockTimeout(config.lockTimeoutMillis());
             case MONGODB -> {
                 ConnectionSecrets.Mongo mongo = ConnectionSecrets.mongo(target.secretId(), secret, target.database());
                 MongoEngine engine = new MongoEngine(target.name(), mongoClient(mongo, commandTimeout()), mongo.database(), scripts, lease, wait);

@@ -49,7 +49,14 @@ public final class HealthChecker {
     }
 
     private TargetHealth check(TargetConfig t) {
-        try (MigrationEngine engine = engines.open(t)) {
+        EngineFactory.Migrations migrations;
+        try {
+            migrations = engines.migrations(t);
+        } catch (TidemarkException e) {
+            return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
+                e.code() + ": " + e.getMessage(), List.of("unreachable: " + e.code()), null, null);
+        }
+        try (MigrationEngine engine = engines.open(t, migrations)) {
             long start = System.nanoTime();
             engine.ping();
             long latency = (System.nanoTime() - start) / 1_000_000;
@@ -88,6 +95,10 @@ public final class HealthChecker {
                 status = HealthStatus.UNHEALTHY;
                 reasons.add("checksum drift " + d.script());
             }
+            TargetHealth.BetweenPhases between = betweenPhases(info, migrations.versioned());
+            if (between != null) {
+                reasons.add("between expand and contract since " + between.since() + ": " + between.contractPending().size() + " contract pending");
+            }
             List<String> coverage = null;
             try {
                 // a plan is written for the latest schema: checked once nothing is pending
@@ -101,13 +112,28 @@ public final class HealthChecker {
                 reasons.add("erasure plan invalid: " + e.getMessage());
             }
             return new TargetHealth(t.name(), t.store(), status, true, latency, info.currentVersion(), info.pending().size(),
-                info.failed().size(), info.drift().stream().map(ChecksumDrift::describe).toList(), cluster, indices, null, reasons, coverage);
+                info.failed().size(), info.drift().stream().map(ChecksumDrift::describe).toList(), cluster, indices, null, reasons, coverage, between);
         } catch (TidemarkException e) {
             return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
-                e.code() + ": " + e.getMessage(), List.of("unreachable: " + e.code()), null);
+                e.code() + ": " + e.getMessage(), List.of("unreachable: " + e.code()), null, null);
         } catch (RuntimeException e) {
             return new TargetHealth(t.name(), t.store(), HealthStatus.UNHEALTHY, false, null, null, 0, 0, List.of(), null, null,
-                e.getClass().getSimpleName(), List.of("unreachable"), null);
+                e.getClass().getSimpleName(), List.of("unreachable"), null, null);
         }
+    }
+
+    /** @return the phase gap when the first pending migration is a contract one and something is applied, else {@code null} */
+    private static TargetHealth.BetweenPhases betweenPhases(InfoResult info, List<dev.tidemark.migration.MigrationScript> versioned) {
+        List<dev.tidemark.migration.MigrationScript> pending = info.pending().stream()
+            .map(p -> versioned.stream().filter(s -> s.version().equals(p.version())).findFirst().orElse(null))
+            .filter(java.util.Objects::nonNull).toList();
+        if (pending.isEmpty() || info.appliedNow().isEmpty()
+            || dev.tidemark.migration.Phase.of(pending.getFirst()) != dev.tidemark.migration.Phase.CONTRACT) {
+            return null;
+        }
+        Instant since = info.appliedNow().stream().map(dev.tidemark.migration.AppliedMigration::installedOn).filter(java.util.Objects::nonNull)
+            .max(Instant::compareTo).orElse(null);
+        return new TargetHealth.BetweenPhases(since, pending.stream().filter(s -> dev.tidemark.migration.Phase.of(s)
+            == dev.tidemark.migration.Phase.CONTRACT).map(dev.tidemark.migration.MigrationScript::script).toList());
     }
 }

@@ -71,6 +71,7 @@ public final class Linter {
             case MONGODB -> MongoLint.lint(ordered, sink);
             case ELASTICSEARCH -> ElasticLint.lint(ordered, sink);
         }
+        phases(ordered, sink, findings);
         if (erasurePlan != null) {
             ErasurePlanLint.lint(store, erasurePlan, ordered, sink, findings);
         }
@@ -88,6 +89,44 @@ public final class Linter {
         findings.sort(Comparator.comparing((Finding f) -> f.version() == null ? null : f.version(),
             Comparator.nullsFirst(Comparator.naturalOrder())).thenComparingInt(Finding::line).thenComparing(Finding::rule));
         return new LintReport(store, versioned.size() + undo.size(), findings);
+    }
+
+    /** The rules whose finding means data is removed: such a migration belongs to the contract phase. */
+    static final Set<String> DATA_LOSS = Set.of("PG004", "PG005", "PG006", "PG007", "PG008", "PG009", "MG001", "MG002", "MG003", "MG004", "ES002");
+
+    /** ZD001: a data-loss finding (approved or not) in a migration of the expand phase (the default). */
+    private static void phases(List<MigrationScript> ordered, Sink sink, List<Finding> findings) {
+        java.util.Map<String, MigrationScript> byFile = new java.util.HashMap<>();
+        ordered.forEach(s -> byFile.put(s.script(), s));
+        for (Finding f : List.copyOf(findings)) {
+            MigrationScript s = byFile.get(f.file());
+            if (s != null && DATA_LOSS.contains(f.rule()) && dev.tidemark.migration.Phase.of(s) == dev.tidemark.migration.Phase.EXPAND) {
+                sink.add(Rule.ZD001, s, f.line(), f.rule() + " (" + Rule.valueOf(f.rule()).title() + ") in an expand migration");
+            }
+        }
+    }
+
+    /**
+     * ZD002, on the migrations one rollout runs: an expand migration after a contract one. Known only against a target's
+     * schema history (which migrations are pending), so the upgrade adds it to the lint of the files.
+     *
+     * @param report the lint of the target's files
+     * @param pending the migrations the rollout runs, in version order
+     * @return the report with a ZD002 finding on each expand migration after the first contract one
+     */
+    public static LintReport withPhaseOrder(LintReport report, List<MigrationScript> pending) {
+        List<Finding> out = new ArrayList<>(report.findings());
+        MigrationScript contract = null;
+        for (MigrationScript s : pending) {
+            dev.tidemark.migration.Phase p = dev.tidemark.migration.Phase.of(s);
+            if (p == dev.tidemark.migration.Phase.CONTRACT && contract == null) {
+                contract = s;
+            } else if (p == dev.tidemark.migration.Phase.EXPAND && contract != null) {
+                out.add(new Finding(Rule.ZD002.name(), Rule.ZD002.severity(), s.version(), s.script(), 1, "expand migration after the contract "
+                    + "migration " + contract.script() + " in one rollout", Rule.ZD002.fix(), Approvals.of(s.script(), s.content()).reason(Rule.ZD002)));
+            }
+        }
+        return new LintReport(report.store(), report.filesChecked(), out);
     }
 
     /** Lint reads files without placeholder values: {@code ${name}} becomes the identifier {@code name}. */

@@ -63,7 +63,13 @@ public enum Rule {
     ES001("field-type-change-needs-reindex", Severity.ERROR,
         "create a new index (e.g. name-v2) with the new mapping, reindex into it, then swap the alias"),
     /** DELETE of an index. */
-    ES002("delete-index", Severity.ERROR, "take a snapshot or bulk export first, then approve");
+    ES002("delete-index", Severity.ERROR, "take a snapshot or bulk export first, then approve"),
+    /** A data-loss finding (PG004 to PG009, MG001 to MG004, ES002) in an expand migration. */
+    ZD001("data-loss-in-expand", Severity.ERROR, "mark the migration 'tidemark:phase contract': it removes what the running application may "
+        + "still use, so it runs after the new application is deployed"),
+    /** An expand migration after a contract migration in one rollout. */
+    ZD002("expand-after-contract", Severity.ERROR, "give the expand migration a version below the first contract one (or move it to the next "
+        + "release): expand runs before the deploy, contract after");
 
     private final String title;
     private final Severity severity;

@@ -15,9 +15,15 @@ import java.util.List;
  *                   newest version first
  * @param status {@code MIGRATED}, {@code UNDONE}, {@code UP_TO_DATE} or {@code DRY_RUN}
  * @param executionTimeMs total time of the call in milliseconds
+ * @param phase for a migrate in a phased rollout: what the phase did and what comes next; else {@code null}
+ * @param backfill for a call that ran batches of a backfill migration: its progress; else {@code null}
  */
 public record MigrateResult(Store store, String target, String targetVersion, MigrationVersion versionBefore,
-                            MigrationVersion versionAfter, List<AppliedStep> migrations, Status status, long executionTimeMs) {
+                            MigrationVersion versionAfter, List<AppliedStep> migrations, Status status, long executionTimeMs,
+                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                            PhaseResult phase,
+                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                            BackfillProgress backfill) {
 
     /** Outcome of a migrate call. */
     public enum Status {
@@ -28,11 +34,30 @@ public record MigrateResult(Store store, String target, String targetVersion, Mi
         /** Nothing was pending up to the target version (or, for an undo, nothing was above it). */
         UP_TO_DATE,
         /** Nothing was changed; {@code migrations} lists what would run. */
-        DRY_RUN
+        DRY_RUN,
+        /**
+         * A backfill migration has batches left: the call spent its time budget, {@code backfill} says how far it got,
+         * and the same call again resumes from the last committed batch. The backfill's version is not yet recorded.
+         */
+        IN_PROGRESS
     }
 
     /** Canonical constructor: copies the list. */
     public MigrateResult {
         migrations = List.copyOf(migrations);
+    }
+
+    /** A result without phase or backfill (an undo, or a migrate outside a phased rollout). */
+    public MigrateResult(Store store, String target, String targetVersion, MigrationVersion versionBefore, MigrationVersion versionAfter,
+                         List<AppliedStep> migrations, Status status, long executionTimeMs) {
+        this(store, target, targetVersion, versionBefore, versionAfter, migrations, status, executionTimeMs, null, null);
+    }
+
+    /**
+     * @param p the phase's report
+     * @return this result with it
+     */
+    public MigrateResult withPhase(PhaseResult p) {
+        return new MigrateResult(store, target, targetVersion, versionBefore, versionAfter, migrations, status, executionTimeMs, p, backfill);
     }
 }

@@ -90,6 +90,11 @@ public interface MigrationEngine extends AutoCloseable {
      */
     void ping();
 
+    /** @return the backfill migrations this engine's store runs ({@link Backfills#NONE} where it has none) */
+    default Backfills backfills() {
+        return Backfills.NONE;
+    }
+
     @Override
     void close();
 }

@@ -59,6 +59,7 @@ public final class PostgresEngine implements MigrationEngine {
     private final List<MigrationScript> scripts;
     private final int lockWaitSeconds;
     private Map<String, String> placeholderValues;
+    private int lockTimeoutMillis = dev.tidemark.config.TidemarkConfig.DEFAULT_LOCK_TIMEOUT_MILLIS;
     private List<MigrationScript> undoScripts = List.of();
     private String defaultSchema;
 
@@ -85,12 +86,49 @@ public final class PostgresEngine implements MigrationEngine {
         return this;
     }
 
+    /**
+     * @param millis PostgreSQL's {@code lock_timeout} for every statement of a transactional migration and every backfill
+     *               batch, in milliseconds (a migration that cannot run in a transaction, {@code ... CONCURRENTLY}, waits
+     *               without one: it does not block the application while it waits)
+     * @return this engine
+     */
+    public PostgresEngine lockTimeout(int millis) {
+        this.lockTimeoutMillis = millis;
+        return this;
+    }
+
+    /** Back-off between the attempts of a migration cancelled by its {@code lock_timeout}, in milliseconds. */
+    private static final long[] LOCK_BACKOFF_MILLIS = {500, 1000, 2000, 4000};
+
+    /**
+     * Sets {@code lock_timeout} before each migration, on the connection Flyway runs it on: the engine's timeout for a
+     * migration whose statements all run in a transaction, none for one that cannot ({@code CREATE INDEX CONCURRENTLY}
+     * waits for older transactions by design, and a timeout would leave an invalid index behind).
+     */
+    private final class LockTimeout extends org.flywaydb.core.api.callback.BaseCallback {
+        @Override
+        public void handle(org.flywaydb.core.api.callback.Event event, org.flywaydb.core.api.callback.Context context) {
+            if (event != org.flywaydb.core.api.callback.Event.BEFORE_EACH_MIGRATE || context.getMigrationInfo() == null) {
+                return;
+            }
+            String script = context.getMigrationInfo().getScript();
+            boolean transactional = scripts.stream().filter(x -> x.script().equals(fileName(script))).findFirst()
+                .map(x -> resolvedStatements(x).stream().allMatch(SqlStatements.Statement::transactional)).orElse(true);
+            try (Statement st = context.getConnection().createStatement()) {
+                st.execute("SET lock_timeout = " + (transactional ? lockTimeoutMillis : 0));
+            } catch (SQLException e) {
+                throw new FlywayException("lock_timeout could not be set", e);
+            }
+        }
+    }
+
     private FluentConfiguration configure() {
         return Flyway.configure()
             .dataSource(connection.jdbcUrl(), connection.username(), connection.password())
             .resourceProvider(new ScriptResourceProvider(scripts))
             .placeholders(placeholderValues)
             .javaMigrationClassProvider(new NoJavaMigrations())
+            .callbacks(new LockTimeout())
             .failOnMissingLocations(false)
             .cleanDisabled(true)
             .lockRetryCount(Math.max(1, lockWaitSeconds))
@@ -251,8 +289,28 @@ public final class PostgresEngine implements MigrationEngine {
             config.target(targetVersion.keyword());
         }
         org.flywaydb.core.api.output.MigrateResult result;
+        List<MigrateOutput> ran = new ArrayList<>();
         try {
-            result = config.load().migrate();
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    result = config.load().migrate();
+                    ran.addAll(result.migrations);
+                    break;
+                } catch (FlywayException e) {
+                    SQLException sql = findSql(e);
+                    if (sql == null || !"55P03".equals(sql.getSQLState()) || failedRecordExists()) {
+                        throw e;
+                    }
+                    // cancelled by lock_timeout: the transaction was rolled back and nothing recorded; the application's
+                    // queries that queued behind it have run; wait and try again
+                    if (attempt == LOCK_BACKOFF_MILLIS.length) {
+                        throw new LockContentionException("postgres target '" + target + "': a migration waited longer than lock_timeout ("
+                            + lockTimeoutMillis + " ms) for a lock, " + (attempt + 1) + " times; its transaction was rolled back each time", e);
+                    }
+                    ran.addAll(appliedSince(before.currentVersion(), ran));
+                    sleep(LOCK_BACKOFF_MILLIS[attempt]);
+                }
+            }
         } catch (FlywayException e) {
             TidemarkException classified = flywayFailure(e);
             if (classified instanceof ValidationException || classified instanceof LockContentionException) {
@@ -278,7 +336,7 @@ public final class PostgresEngine implements MigrationEngine {
         }
         protectHistory();
         List<AppliedStep> steps = new ArrayList<>();
-        for (MigrateOutput o : result.migrations) {
+        for (MigrateOutput o : ran) {
             steps.add(new AppliedStep(MigrationVersion.parse(o.version), o.description, fileName(o.filepath), o.executionTime));
         }
         MigrationVersion after = result.targetSchemaVersion == null ? before.currentVersion() : MigrationVersion.parse(result.targetSchemaVersion);
@@ -322,6 +380,28 @@ public final class PostgresEngine implements MigrationEngine {
             }
         }
         return defaultSchema;
+    }
+
+    /** Backfill migrations: {@link PostgresBackfill}, with this engine's {@code lock_timeout}. */
+    @Override
+    public dev.tidemark.migration.Backfills backfills() {
+        PostgresBackfill runner = new PostgresBackfill(target, connection, lockTimeoutMillis);
+        return new dev.tidemark.migration.Backfills() {
+            @Override
+            public boolean declares(MigrationScript script) {
+                return PostgresBackfill.declared(script).isPresent();
+            }
+
+            @Override
+            public dev.tidemark.migration.BackfillProgress run(MigrationScript script, java.util.function.BooleanSupplier outOfTime) {
+                return runner.run(script, PostgresBackfill.declared(script).orElseThrow(), outOfTime);
+            }
+
+            @Override
+            public void forget(MigrationScript script) {
+                runner.forget(script.version().toString());
+            }
+        };
     }
 
     @Override
@@ -543,6 +623,39 @@ public final class PostgresEngine implements MigrationEngine {
         }
         int slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
         return path.substring(slash + 1);
+    }
+
+    private boolean failedRecordExists() {
+        return java.util.Arrays.stream(guard(() -> configure().load().info().all())).anyMatch(i -> i.getState() != null && i.getState().isFailed());
+    }
+
+    /** The migrations an attempt cut short by a lock timeout applied before the one that timed out. */
+    private List<MigrateOutput> appliedSince(MigrationVersion before, List<MigrateOutput> already) {
+        List<MigrateOutput> out = new ArrayList<>();
+        for (MigrationInfo i : guard(() -> configure().load().info().applied())) {
+            if (i.getVersion() == null || i.getState() == null || !i.getState().isApplied()) {
+                continue;
+            }
+            MigrationVersion v = MigrationVersion.parse(i.getVersion().getVersion());
+            if ((before == null || v.compareTo(before) > 0) && already.stream().noneMatch(o -> v.toString().equals(o.version))) {
+                MigrateOutput o = new MigrateOutput();
+                o.version = v.toString();
+                o.description = i.getDescription();
+                o.filepath = i.getScript();
+                o.executionTime = i.getExecutionTime() == null ? 0 : i.getExecutionTime();
+                out.add(o);
+            }
+        }
+        return out;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LockContentionException("interrupted while waiting to retry a migration", e);
+        }
     }
 
     private static long elapsed(long start) {

@@ -49,7 +49,7 @@ public final class RollbackService {
                     }
                 }
                 if (request.dryRun()) {
-                    return new RollbackReport(true, request.failure(), planned, summary(request, planned, List.of()));
+                    return new RollbackReport(true, request.failure(), planned, summary(request, planned, List.of()), dataLoss(request, planned));
                 }
             }
             // a compensation attempts every target, even when one cannot be undone
@@ -74,10 +74,27 @@ public final class RollbackService {
             if (!errors.isEmpty()) {
                 throw new RollbackIncompleteException(summary);
             }
-            return new RollbackReport(request.dryRun(), request.failure(), results, summary);
+            return new RollbackReport(request.dryRun(), request.failure(), results, summary, dataLoss(request, results));
         } finally {
             opened.forEach(MigrationEngine::close);
         }
+    }
+
+    /** @return {@code <target>: <file>} for each contract migration among the versions undone */
+    private List<String> dataLoss(RollbackRequest request, List<MigrateResult> results) {
+        List<String> out = new ArrayList<>();
+        for (MigrateResult r : results) {
+            if (r.migrations().isEmpty()) {
+                continue;
+            }
+            RollbackTarget t = request.targets().stream().filter(x -> x.target().name().equals(r.target())).findFirst().orElseThrow();
+            List<dev.tidemark.migration.MigrationScript> versioned = engines.migrations(t.target()).versioned();
+            for (AppliedStep step : r.migrations()) {
+                versioned.stream().filter(s -> s.version().equals(step.version()) && dev.tidemark.migration.Phase.of(s) == dev.tidemark.migration.Phase.CONTRACT)
+                    .forEach(s -> out.add(r.target() + ": " + s.script()));
+            }
+        }
+        return out;
     }
 
     /** @return the message placed under the event's item: {@code targets[1].targetVersion: ...} or {@code targets[1]: ...} */

@@ -19,13 +19,37 @@ import java.util.Set;
  * an optional {@code location} ({@code s3://bucket/prefix}, {@code filesystem:dir}, {@code classpath:dir}) replaces the
  * configured location for this call. {@code "operation": "repair"} (default {@code migrate}) runs Flyway's repair
  * instead, with {@code "realignChecksums": true} to also realign checksums ({@code targetVersion} is then ignored).
+ * {@code "phase"} splits a migrate into the halves of an expand/contract rollout ({@link dev.tidemark.migration.Phase}):
+ * {@code expand} applies the expand migrations up to the first contract one, {@code contract} the rest, {@code all}
+ * (default) both.
  *
  * @param targets the targets, in the order they are migrated; each name once
  * @param dryRun when true nothing is changed and the result lists what would run
  * @param operation migrate or repair
  * @param realignChecksums for a repair: whether drifted checksums are realigned
+ * @param phase for a migrate: which half of an expand/contract rollout runs
  */
-public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operation operation, boolean realignChecksums) {
+public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operation operation, boolean realignChecksums, RolloutPhase phase) {
+
+    /** Which migrations of an expand/contract rollout a migrate runs. */
+    public enum RolloutPhase {
+        /** The expand migrations up to the first pending contract migration: run before the application is deployed. */
+        EXPAND,
+        /** Every pending migration, once no expand migration is pending before the first contract one: run after the deploy. */
+        CONTRACT,
+        /** Every pending migration (default). */
+        ALL;
+
+        /** @return the event's spelling */
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** A request of phase {@code all}. */
+    public UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operation operation, boolean realignChecksums) {
+        this(targets, dryRun, operation, realignChecksums, RolloutPhase.ALL);
+    }
 
     /** What the call does on each target. */
     public enum Operation {
@@ -35,7 +59,7 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operat
         REPAIR
     }
 
-    private static final Set<String> TOP = Set.of("targets", "dryRun", "operation", "realignChecksums", "execution");
+    private static final Set<String> TOP = Set.of("targets", "dryRun", "operation", "realignChecksums", "execution", "phase");
     private static final Set<String> ITEM = Set.of("store", "name", "targetVersion", "location");
 
     /** Canonical constructor: copies the list. */
@@ -77,6 +101,11 @@ public record UpgradeRequest(List<UpgradeTarget> targets, boolean dryRun, Operat
         if (realign && operation != Operation.REPAIR) {
             throw new ValidationException("realignChecksums: only for \"operation\": \"repair\"");
         }
-        return new UpgradeRequest(targets, dryRun, operation, realign);
+        String phase = EventFields.choice(event, "phase", "", List.of("expand", "contract", "all"));
+        if (phase != null && operation == Operation.REPAIR) {
+            throw new ValidationException("phase: only for a migrate; a repair does not run migrations");
+        }
+        return new UpgradeRequest(targets, dryRun, operation, realign,
+            phase == null ? RolloutPhase.ALL : RolloutPhase.valueOf(phase.toUpperCase(java.util.Locale.ROOT)));
     }
 }

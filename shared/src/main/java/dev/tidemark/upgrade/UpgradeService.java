@@ -9,7 +9,7 @@ import dev.tidemark.migration.InfoResult;
 import dev.tidemark.migration.MigrateResult;
 import dev.tidemark.migration.MigrationEngine;
 import dev.tidemark.migration.MigrationVersion;
-import dev.tidemark.migration.PendingMigration;
+import dev.tidemark.migration.MigrationScript;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +37,16 @@ public final class UpgradeService {
      * @return per-target results
      */
     public UpgradeReport upgrade(UpgradeRequest request) {
+        return upgrade(request, () -> false);
+    }
+
+    /**
+     * @param request a validated request
+     * @param outOfTime whether the invocation's time is spent: asked between the batches of a backfill migration, which
+     *                  then answers {@link MigrateResult.Status#IN_PROGRESS} (call again to resume)
+     * @return per-target results
+     */
+    public UpgradeReport upgrade(UpgradeRequest request, java.util.function.BooleanSupplier outOfTime) {
         List<MigrateResult> results = new ArrayList<>();
         List<dev.tidemark.migration.RepairResult> repairs = new ArrayList<>();
         Map<String, List<Finding>> findings = new LinkedHashMap<>();
@@ -65,13 +75,15 @@ public final class UpgradeService {
                     repairs.add(engine.repair(request.realignChecksums()));
                 } else {
                     InfoResult info = engine.info();
-                    LintReport lint = Linter.lint(config.store(), migrations.versioned(), migrations.undo(), info.drift(), migrations.erasurePlan(),
-                        dev.tidemark.lint.LintApprovals.parse(migrations.lintApprovals()));
-                    List<MigrationVersion> about = info.pending().stream().map(PendingMigration::version)
-                        .filter(v -> t.targetVersion().includes(v, info.currentVersion())).toList();
+                    List<MigrationScript> pending = info.pending().stream().filter(p -> t.targetVersion().includes(p.version(), info.currentVersion()))
+                        .map(p -> migrations.versioned().stream().filter(s -> s.version().equals(p.version())).findFirst().orElseThrow()).toList();
+                    LintReport lint = Linter.withPhaseOrder(Linter.lint(config.store(), migrations.versioned(), migrations.undo(), info.drift(),
+                        migrations.erasurePlan(), dev.tidemark.lint.LintApprovals.parse(migrations.lintApprovals())), pending);
+                    RolloutPlan plan = RolloutPlan.of(t, request.phase(), pending, engine.backfills());
+                    List<MigrationVersion> about = plan.run().stream().map(MigrationScript::version).toList();
                     lint.requireNoBlocking(t.name(), about);
                     findings.put(t.name(), lint.about(about));
-                    results.add(engine.migrate(t.targetVersion(), request.dryRun()));
+                    results.add(plan.execute(engine, info, request.dryRun(), outOfTime));
                 }
             }
         }

@@ -27,13 +27,20 @@ import java.util.Map;
  * is linted first; unapproved errors stop the call ({@link dev.tidemark.error.LintFailedException}). With
  * {@code "operation": "repair"} it runs Flyway's repair instead ({@code events/repair.json}). Errors are thrown as {@link dev.tidemark.error.TidemarkException} subclasses,
  * which Lambda reports to Step Functions by their fully qualified class names. Configuration comes from the
- * environment ({@link dev.tidemark.config.TidemarkConfig}); credentials from Secrets Manager, cached.
+ * environment ({@link dev.tidemark.config.TidemarkConfig}); credentials from Secrets Manager, cached. A backfill
+ * migration runs batches until {@value #MARGIN_SECONDS} s before Lambda's timeout (or for at most
+ * {@code TIDEMARK_BACKFILL_MAX_SECONDS_PER_CALL} seconds; 0 = one batch per call) and then answers {@code IN_PROGRESS};
+ * the rollout state machine calls again until it is done.
  */
 public final class UpgradeHandler implements RequestStreamHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(UpgradeHandler.class);
 
+    /** Seconds kept free before Lambda's timeout for the batch in hand and the answer. */
+    static final int MARGIN_SECONDS = 30;
+
     private final FunctionRuntime runtime;
+    private final Integer maxSecondsPerCall;
 
     /** Lambda's constructor: configuration from the process environment. */
     public UpgradeHandler() {
@@ -43,6 +50,11 @@ public final class UpgradeHandler implements RequestStreamHandler {
     /** @param env environment variables (the local runtime passes each function's own) */
     public UpgradeHandler(Map<String, String> env) {
         this.runtime = new FunctionRuntime(env);
+        String max = env.get("TIDEMARK_BACKFILL_MAX_SECONDS_PER_CALL");
+        if (max != null && !max.isBlank() && !max.strip().matches("\\d{1,4}")) {
+            throw new dev.tidemark.error.ValidationException("TIDEMARK_BACKFILL_MAX_SECONDS_PER_CALL: expected whole seconds, 0 to 9999");
+        }
+        this.maxSecondsPerCall = max == null || max.isBlank() ? null : Integer.valueOf(max.strip());
     }
 
     /** Runs the function; errors leave with their code and retry decision ({@link FunctionRuntime#answer}). */
@@ -58,10 +70,17 @@ public final class UpgradeHandler implements RequestStreamHandler {
             EngineFactory engines = runtime.engines();
             UpgradeRequest request = UpgradeRequest.parse(event, engines.config());
             LOG.info("upgrade of {} target(s), dryRun={}", request.targets().size(), request.dryRun());
-            UpgradeReport r = new UpgradeService(engines).upgrade(request);
+            dev.tidemark.bulk.Budget budget = dev.tidemark.bulk.Budget.forLambda(context == null ? 900_000 : context.getRemainingTimeInMillis(),
+                MARGIN_SECONDS, maxSecondsPerCall);
+            UpgradeReport r = new UpgradeService(engines).upgrade(request, budget::softPassed);
             for (MigrateResult m : r.results()) {
                 LOG.info("{} target {}: {} -> {}, {} migration(s), {}", m.store(), m.target(), m.versionBefore(), m.versionAfter(),
                     m.migrations().size(), m.status());
+                if (m.backfill() != null) {
+                    LOG.info("{} target {}: backfill {}: {} of ~{} rows in {} batches, {} rows/s{}", m.store(), m.target(), m.backfill().script(),
+                        m.backfill().done(), m.backfill().estimated(), m.backfill().batches(), m.backfill().perSecond(),
+                        m.backfill().finished() ? ", finished" : ", continues");
+                }
             }
             return r;
         }, r -> java.util.Map.of("migrationsApplied", r.dryRun() ? 0L : r.results().stream().mapToLong(m -> m.migrations().size()).sum())));

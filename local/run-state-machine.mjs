@@ -88,6 +88,17 @@ function short(cause) {
   return text.length > 400 ? `${text.slice(0, 400)}...` : text;
 }
 
+/** A backfill's progress in an upgrade's result (rows done, estimated, rows/s): counts only, never a key or a row. */
+function progress(output) {
+  const b = output?.call?.results?.[0]?.backfill;
+  if (!b) {
+    return null;
+  }
+  const pct = b.estimated > 0 ? ` (${Math.min(100, Math.round((100 * b.done) / b.estimated))}%)` : '';
+  const est = b.estimated >= 0 ? ` of ~${b.estimated}` : '';
+  return `backfill ${b.script}: ${b.done}${est} rows${pct}, ${b.batches} batches, ${b.perSecond} rows/s${b.finished ? ', finished' : ', continues'}`;
+}
+
 for await (const event of execution.eventLogs) {
   switch (event.type) {
     case 'ExecutionStarted':
@@ -100,6 +111,10 @@ for await (const event of execution.eventLogs) {
     case 'StateExited': {
       const ms = event.timestamp - (started.get(label(event)) ?? event.timestamp);
       console.log(`${indent(event)}<- ${label(event)} (${event.state.type}) left after ${ms} ms`);
+      const p = event.state.type === 'Task' ? progress(event.state.output) : null;
+      if (p) {
+        console.log(`${indent(event)}   ${p}`);
+      }
       break;
     }
     case 'StateRetried':

@@ -1,5 +1,7 @@
 package dev.tidemark.local;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -120,6 +122,18 @@ public final class LocalMain implements Callable<Integer> {
                 console.printf("  %-14s %-10s %s -> %s: %s, %d migration(s) applied%n", t.path("store").asText(), t.path("target").asText(),
                     t.path("versionBefore").asText("(empty)"), t.path("versionAfter").asText("(empty)"), t.path("status").asText(),
                     t.path("status").asText().equals("DRY_RUN") ? 0 : t.path("migrations").size());
+                JsonNode phase = t.path("phase");
+                if (phase.path("contractPending").size() > 0) {
+                    console.printf("  %-14s %-10s contract phase pending: %s%n", "", "", String.join(", ",
+                        phase.path("contractPending").valueStream().map(JsonNode::asText).toList()));
+                }
+                if (phase.path("irreversible").size() > 0) {
+                    console.printf("  %-14s %-10s contract migrations applied (an undo restores their schema, not their data): %s%n", "", "",
+                        String.join(", ", phase.path("irreversible").valueStream().map(JsonNode::asText).toList()));
+                }
+            }
+            if (execution.succeeded() && "expand".equals(execution.report().path("output").path("phase").asText())) {
+                console.println("expand phase done: deploy the application, then run the contract phase (--event events/rollout-contract.json)");
             }
             console.printf("%s in %d ms (function logs: %s)%n", execution.succeeded() ? "rollout succeeded" : "rollout FAILED",
                 (System.nanoTime() - t0) / 1_000_000, root.relativize(log));

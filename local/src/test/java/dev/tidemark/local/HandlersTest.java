@@ -137,7 +137,7 @@ class HandlersTest {
             System.setOut(stdout);
         }
         assertThat(report.path("targets")).hasSize(3);
-        assertThat(report.path("summary").asText()).contains("app-db (postgres) degraded: 7 pending");
+        assertThat(report.path("summary").asText()).contains("app-db (postgres) degraded: 11 pending");
         assertThat(report.path("targets").findValuesAsText("name")).containsExactly("app-db", "app-docs", "search");
         assertThat(report.path("targets")).allSatisfy(t -> {
             assertThat(t.path("reachable").asBoolean()).isTrue();
@@ -248,16 +248,18 @@ class HandlersTest {
         JsonNode pg = result.path("results").get(0);
         assertThat(pg.path("status").asText()).isEqualTo("DRY_RUN");
         assertThat(pg.path("migrations").findValuesAsText("script"))
-            .containsExactly("U7__index_users_created_at_concurrently.sql", "U6__add_messages_token_count.sql");
-        assertThat(pg.path("migrations").get(1).path("statements").get(1).asText()).isEqualTo("ALTER TABLE messages DROP COLUMN token_count");
+            .containsExactly("U11__require_users_email_normalized.sql", "U10__index_users_email_normalized_concurrently.sql");
+        assertThat(pg.path("migrations").get(1).path("statements").get(0).asText()).isEqualTo("DROP INDEX CONCURRENTLY IF EXISTS users_email_normalized_unique");
+        assertThat(result.path("dataLoss")).extracting(JsonNode::asText).as("V11 is a contract migration")
+            .containsExactly("app-db: V11__require_users_email_normalized.sql");
         JsonNode mongo = result.path("results").get(1);
         assertThat(mongo.path("migrations").get(0).path("statements").get(0).asText()).contains("\"dropIndexes\": \"consent\"");
         JsonNode es = result.path("results").get(2);
         assertThat(es.path("migrations").findValuesAsText("script")).containsExactly("U5__seed_genres.http", "U4__add_tracks_mood_field.http");
         assertThat(es.path("migrations").get(0).path("statements").get(0).asText()).isEqualTo("DELETE /genres-v1");
-        assertThat(result.path("summary").asText()).startsWith("Rollback dry run: postgres 'app-db' would go 7 -> 5");
+        assertThat(result.path("summary").asText()).startsWith("Rollback dry run: postgres 'app-db' would go 11 -> 9");
         JsonNode info = invoke(new HealthCheckHandler(stack.functionEnvironment()), "{}", "HealthCheckFunction");
-        assertThat(info.path("targets").findValuesAsText("currentVersion")).containsExactly("7", "5", "5");
+        assertThat(info.path("targets").findValuesAsText("currentVersion")).containsExactly("11", "5", "5");
     }
 
     @Test
@@ -265,11 +267,11 @@ class HandlersTest {
     void theRollbackEventUndoesEveryTargetToItsVersion() throws Exception {
         JsonNode result = invoke(new RollbackHandler(stack.functionEnvironment()), event("rollback.json"), "RollbackFunction");
         assertThat(result.path("results").findValuesAsText("status")).containsOnly("UNDONE");
-        assertThat(result.path("results").findValuesAsText("versionAfter")).containsExactly("5", "3", "3");
-        assertThat(result.path("summary").asText()).startsWith("Rolled back: postgres 'app-db' 7 -> 5 (U7__index_users_created_at_concurrently.sql,"
-            + " U6__add_messages_token_count.sql)");
+        assertThat(result.path("results").findValuesAsText("versionAfter")).containsExactly("9", "3", "3");
+        assertThat(result.path("summary").asText()).startsWith("Rolled back: postgres 'app-db' 11 -> 9 (U11__require_users_email_normalized.sql,"
+            + " U10__index_users_email_normalized_concurrently.sql)");
         JsonNode info = invoke(new HealthCheckHandler(stack.functionEnvironment()), "{}", "HealthCheckFunction");
-        assertThat(info.path("targets").findValuesAsText("currentVersion")).containsExactly("5", "3", "3");
+        assertThat(info.path("targets").findValuesAsText("currentVersion")).containsExactly("9", "3", "3");
         assertThat(info.path("summary").asText()).contains("app-db (postgres) degraded: 2 pending");
     }
 

@@ -81,10 +81,10 @@ class RolloutEndToEndTest {
         assertThat(output.path("status").asText()).isEqualTo("SUCCEEDED");
         assertThat(output.path("release").asText()).isEqualTo("2026.11.1");
         assertThat(target(output, "app-db").path("status").asText()).isEqualTo("MIGRATED");
-        assertThat(target(output, "app-db").path("versionAfter").asText()).isEqualTo("7");
+        assertThat(target(output, "app-db").path("versionAfter").asText()).isEqualTo("11");
         assertThat(target(output, "app-docs").path("versionAfter").asText()).isEqualTo("5");
         assertThat(target(output, "search").path("versionAfter").asText()).isEqualTo("5");
-        assertThat(target(output, "app-db").path("migrations")).hasSize(7)
+        assertThat(target(output, "app-db").path("migrations")).hasSize(11)
             .allSatisfy(m -> assertThat(m.path("executionTimeMs").isNumber()).isTrue());
         assertThat(output.path("healthBefore").asText()).isEqualTo("degraded");
         assertThat(output.path("healthAfter").asText()).isEqualTo("healthy");
@@ -123,13 +123,13 @@ class RolloutEndToEndTest {
         Files.writeString(release.resolve("elasticsearch/V6__create_playlists_index.http"),
             "PUT /playlists-v1\n{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}\n");
         Files.writeString(release.resolve("elasticsearch/U6__create_playlists_index.http"), "DELETE /playlists-v1\n");
-        Files.writeString(release.resolve("postgres/V8__drop_consent.sql"), "DROP TABLE consent;\n");
-        Files.writeString(release.resolve("postgres/U8__drop_consent.sql"), "SELECT 1;\n");
+        Files.writeString(release.resolve("postgres/V12__drop_consent.sql"), "DROP TABLE consent;\n");
+        Files.writeString(release.resolve("postgres/U12__drop_consent.sql"), "SELECT 1;\n");
         rollout.stack().uploadMigrations(release);
         StateMachineRunner.Execution execution = run(mongoLastEvent());
         assertThat(execution.succeeded()).isFalse();
         assertThat(execution.report().path("error").asText()).isEqualTo("Tidemark.LintFailed");
-        assertThat(execution.report().path("cause").asText()).contains("target 'app-db'").contains("PG004").contains("V8__drop_consent.sql");
+        assertThat(execution.report().path("cause").asText()).contains("target 'app-db'").contains("PG004").contains("V12__drop_consent.sql");
         assertThat(execution.transcript()).as("nothing was upgraded, so nothing is compensated")
             .noneMatch(l -> l.contains("UpgradeTarget")).noneMatch(l -> l.contains("Compensate"));
         try (var c = java.sql.DriverManager.getConnection(rollout.stack().postgres().jdbcUrl(LocalStack.DATABASE), "postgres",
@@ -148,14 +148,14 @@ class RolloutEndToEndTest {
         return rollout.rollout(event, 1500, new PrintStream(out, true, StandardCharsets.UTF_8));
     }
 
-    /** The examples plus PostgreSQL V8, Elasticsearch V6 and a MongoDB V6 whose second command fails, each with its undo. */
+    /** The examples plus PostgreSQL V12, Elasticsearch V6 and a MongoDB V6 whose second command fails, each with its undo. */
     private static Path brokenRelease(boolean mongoUndo) throws IOException {
         Path migrations = temp.resolve(mongoUndo ? "broken" : "broken-no-undo");
         copy(repo.resolve("examples"), migrations);
-        Files.writeString(migrations.resolve("postgres/V8__create_playlists.sql"),
+        Files.writeString(migrations.resolve("postgres/V12__create_playlists.sql"),
             "CREATE TABLE playlists (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE);\n"
                 + "CREATE INDEX playlists_user_id_idx ON playlists (user_id);\n");
-        Files.writeString(migrations.resolve("postgres/U8__create_playlists.sql"), "DROP TABLE playlists;\n");
+        Files.writeString(migrations.resolve("postgres/U12__create_playlists.sql"), "DROP TABLE playlists;\n");
         Files.writeString(migrations.resolve("elasticsearch/V6__create_playlists_index.http"),
             "PUT /playlists-v1\n{\"settings\": {\"number_of_shards\": 1, \"number_of_replicas\": 0}}\n");
         Files.writeString(migrations.resolve("elasticsearch/U6__create_playlists_index.http"), "DELETE /playlists-v1\n");
@@ -190,16 +190,16 @@ class RolloutEndToEndTest {
         assertThat(execution.report().path("error").asText()).isEqualTo("Tidemark.RolledBack");
         assertThat(execution.report().path("cause").asText())
             .contains("mongodb target 'app-docs': migration 6 (V6__break_consent.json) failed")
-            .contains("postgres 'app-db' 8 -> 7 (U8__create_playlists.sql)")
+            .contains("postgres 'app-db' 12 -> 11 (U12__create_playlists.sql)")
             .contains("elasticsearch 'search' 6 -> 5 (U6__create_playlists_index.http)")
             .contains("mongodb 'app-docs' 5 -> 5 (U6__break_consent.json)");
         try (var c = java.sql.DriverManager.getConnection(rollout.stack().postgres().jdbcUrl(LocalStack.DATABASE), "postgres",
             rollout.stack().postgresPassword()); var rs = c.createStatement().executeQuery(
             "SELECT to_regclass('playlists') IS NULL, (SELECT string_agg(version || ':' || type, ',' ORDER BY installed_rank)"
-                + " FROM flyway_schema_history WHERE version = '8')")) {
+                + " FROM flyway_schema_history WHERE version = '12')")) {
             rs.next();
-            assertThat(rs.getBoolean(1)).as("PostgreSQL V8 undone").isTrue();
-            assertThat(rs.getString(2)).isEqualTo("8:SQL,8:DELETE");
+            assertThat(rs.getBoolean(1)).as("PostgreSQL V12 undone").isTrue();
+            assertThat(rs.getString(2)).isEqualTo("12:SQL,12:DELETE");
         }
         try (var es = new dev.tidemark.elastic.ElasticClient(new dev.tidemark.secrets.ConnectionSecrets.Elastic(
             rollout.stack().elastic().url(), null, null, null))) {
@@ -226,7 +226,7 @@ class RolloutEndToEndTest {
         assertThat(execution.report().path("error").asText()).isEqualTo("dev.tidemark.error.RollbackIncompleteException");
         assertThat(execution.report().path("cause").asText())
             .contains("migration 6 (V6__break_consent.json) failed")
-            .contains("postgres 'app-db' 8 -> 7")
+            .contains("postgres 'app-db' 12 -> 11")
             .contains("mongodb 'app-docs' NOT rolled back")
             .contains("no undo migration U<version>__<description>.json for version 6");
     }

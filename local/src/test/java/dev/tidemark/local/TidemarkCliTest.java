@@ -38,10 +38,11 @@ class TidemarkCliTest {
         Run run = run("lint", "--migrations", dir.toString());
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).contains("ERROR   PG004 postgres/V1__orders.sql:3 DROP TABLE legacy_orders deletes the table and its data",
-            "WARNING TM001 postgres/V1__orders.sql:1", "postgres: 1 file(s), 2 finding(s), 1 blocking");
-        assertThat(run.out().strip()).as("every command ends with a summary").endsWith("lint: read postgres 1 file(s); 2 finding(s), 1 blocking; exit 1");
+            "ERROR   ZD001 postgres/V1__orders.sql:3 PG004 (drop-table) in an expand migration", "fix: mark the migration 'tidemark:phase contract'",
+            "WARNING TM001 postgres/V1__orders.sql:1", "postgres: 1 file(s), 3 finding(s), 2 blocking");
+        assertThat(run.out().strip()).as("every command ends with a summary").endsWith("lint: read postgres 1 file(s); 3 finding(s), 2 blocking; exit 1");
         Files.writeString(dir.resolve("postgres/V1__orders.sql"), "-- tidemark:approve PG004 exported to s3://backups/legacy_orders (ticket 812)\n"
-            + "CREATE TABLE orders (id bigint PRIMARY KEY);\nDROP TABLE legacy_orders;\n");
+            + "-- tidemark:phase contract\nCREATE TABLE orders (id bigint PRIMARY KEY);\nDROP TABLE legacy_orders;\n");
         Run approved = run("lint", "--migrations", dir.toString(), "--json");
         assertThat(approved.exit()).isZero();
         JsonNode json = Json.MAPPER.readTree(approved.out());
@@ -63,11 +64,11 @@ class TidemarkCliTest {
         assertThat(Files.readString(dir.resolve("postgres/V1__legacy.sql"))).as("the applied file keeps its checksum").isEqualTo(v1);
 
         // a new version's finding blocks again, until an approval beside the files names its version, rule and statement
-        Files.writeString(dir.resolve("postgres/V2__drop.sql"), "DROP TABLE legacy;\n");
+        Files.writeString(dir.resolve("postgres/V2__drop.sql"), "-- tidemark:phase contract\nDROP TABLE legacy;\n");
         Files.writeString(dir.resolve("postgres/U2__drop.sql"), "CREATE TABLE legacy (id bigint PRIMARY KEY);\n");
         Run blocked = run("lint", "--migrations", dir.toString());
         assertThat(blocked.exit()).isEqualTo(1);
-        assertThat(blocked.out()).contains("ERROR   PG004 postgres/V2__drop.sql:1");
+        assertThat(blocked.out()).contains("ERROR   PG004 postgres/V2__drop.sql:2");
         String hash = "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
             .digest("DROP TABLE legacy;".getBytes(StandardCharsets.UTF_8)));
         Files.writeString(dir.resolve("postgres/lint-approvals.json"), "{\"baseline\": \"1\", \"approvals\": [{\"version\": \"2\", \"rule\": "

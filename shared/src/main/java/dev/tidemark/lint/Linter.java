@@ -61,6 +61,7 @@ public final class Linter {
         List<Approvals> approvals = new ArrayList<>();
         for (MigrationScript s : ordered) {
             approvals.add(Approvals.of(s.script(), s.content()));
+            dev.tidemark.migration.Phase.of(s); // a malformed phase marker is refused like a malformed approval
         }
         for (MigrationScript u : undo) {
             Approvals.of(u.script(), u.content());

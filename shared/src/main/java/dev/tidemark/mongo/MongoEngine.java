@@ -58,7 +58,8 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
 
     /**
      * Parses a migration file: a JSON array whose elements are command documents (string elements
-     * {@code "tidemark:approve <RULE> <reason>"} are lint approval markers and are skipped).
+     * {@code "tidemark:approve <RULE> <reason>"} and {@code "tidemark:phase contract"} are lint approval and phase markers
+     * and are skipped).
      *
      * @param script the migration
      * @return the commands in order
@@ -74,8 +75,8 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
         List<BsonDocument> commands = new ArrayList<>();
         for (int i = 0; i < array.size(); i++) {
             BsonValue v = array.get(i);
-            if (v.isString() && v.asString().getValue().startsWith("tidemark:approve")) {
-                continue; // a lint approval marker (JSON has no comments)
+            if (v.isString() && (v.asString().getValue().startsWith("tidemark:approve") || v.asString().getValue().startsWith("tidemark:phase"))) {
+                continue; // a lint approval or phase marker (JSON has no comments)
             }
             if (!v.isDocument() || v.asDocument().isEmpty()) {
                 throw new ValidationException("migration " + script.script() + ": element " + i + " is not a command document");

@@ -139,7 +139,7 @@ class LintTest {
                 + "  placed_at timestamptz, name varchar(100)\n);",
             "-- next release\nCREATE INDEX orders_placed_at_idx ON orders (placed_at);\nALTER TABLE orders ADD COLUMN status text NOT NULL;\n"
                 + "ALTER TABLE orders ALTER COLUMN name TYPE varchar(20);\nALTER TABLE orders DROP COLUMN placed_at;\nDROP TABLE customers;\n"
-                + "TRUNCATE orders;\nDELETE FROM orders;\nUPDATE orders SET status = 'x';\nDELETE FROM orders WHERE id = 1;");
+                + "TRUNCATE orders;\nDELETE FROM orders;\nUPDATE orders SET status = 'x';\nDELETE FROM orders WHERE id = 1;\n-- tidemark:phase contract");
         assertThat(rules(report)).containsExactlyInAnyOrder(
             "PG001@V1__m1.sql:1", "PG002@V1__m1.sql:2", "PG003@V1__m1.sql:2",
             "PG010@V2__m2.sql:2", "PG011@V2__m2.sql:3", "PG009@V2__m2.sql:4", "PG005@V2__m2.sql:5", "PG004@V2__m2.sql:6",
@@ -164,11 +164,26 @@ class LintTest {
     @Test
     void anApprovalMarkerApprovesItsRuleInItsFileAndIsRecorded() {
         LintReport report = pg("CREATE TABLE a (id int PRIMARY KEY, b int);",
-            "-- tidemark:approve PG005 b unused since release 2026.10, approved by the team lead\nALTER TABLE a DROP COLUMN b;\nDROP TABLE a;");
+            "-- tidemark:approve PG005 b unused since release 2026.10, approved by the team lead\nALTER TABLE a DROP COLUMN b;\nDROP TABLE a;\n"
+                + "-- tidemark:phase contract");
         assertThat(report.blocking()).extracting(Finding::rule).containsExactly("PG004");
         Finding approved = report.findings().stream().filter(f -> f.rule().equals("PG005")).findFirst().orElseThrow();
         assertThat(approved.approval()).isEqualTo("b unused since release 2026.10, approved by the team lead");
         assertThat(approved.blocking()).isFalse();
+    }
+
+    @Test
+    void dataLossInAnExpandMigrationApprovedOrNotIsZD001AtItsLineAndNotInAContractOne() {
+        LintReport expand = pg("CREATE TABLE a (id int PRIMARY KEY, b int);",
+            "-- tidemark:approve PG005 b unused since release 2026.10\nALTER TABLE a DROP COLUMN b;");
+        assertThat(rules(expand)).containsExactly("PG005@V2__m2.sql:2", "ZD001@V2__m2.sql:2");
+        assertThat(expand.blocking()).extracting(Finding::rule).containsExactly("ZD001");
+        assertThat(expand.blocking().getFirst().fix()).contains("tidemark:phase contract");
+        LintReport contract = pg("CREATE TABLE a (id int PRIMARY KEY, b int);",
+            "-- tidemark:phase contract\n-- tidemark:approve PG005 b unused since release 2026.10\nALTER TABLE a DROP COLUMN b;");
+        assertThat(contract.blocking()).isEmpty();
+        assertThatThrownBy(() -> pg("-- tidemark:phase contract\n-- tidemark:phase expand\nSELECT 1;"))
+            .isInstanceOf(ValidationException.class).hasMessageContaining("V1__m1.sql:2: phase marker is a second phase marker");
     }
 
     @Test
@@ -197,7 +212,7 @@ class LintTest {
             + "  {\"update\": \"users\", \"updates\": [{\"q\": {}, \"u\": {\"$unset\": {\"legacy\": \"\"}}, \"multi\": true}]},\n"
             + "  {\"update\": \"users\", \"updates\": [{\"q\": {}, \"u\": [{\"$unset\": \"old\"}], \"multi\": true}]},\n"
             + "  {\"renameCollection\": \"app.users\", \"to\": \"app.people\"},\n  \"tidemark:approve MG001 exported to s3://backups/sessions first\",\n"
-            + "  {\"drop\": \"sessions\"}\n]");
+            + "  {\"drop\": \"sessions\"},\n  \"tidemark:phase contract\"\n]");
         LintReport report = Linter.lint(s, List.of(v1, v2), List.of(u(s, 1, "[]"), u(s, 2, "[]")), List.of());
         assertThat(rules(report)).containsExactly("MG004@V2__m2.json:3", "MG003@V2__m2.json:4", "MG003@V2__m2.json:5",
             "MG002@V2__m2.json:6", "MG001@V2__m2.json:8");
@@ -209,7 +224,7 @@ class LintTest {
         Store s = Store.ELASTICSEARCH;
         MigrationScript v1 = v(s, 1, "PUT /tracks-v1\n{\"mappings\": {\"properties\": {\"year\": {\"type\": \"keyword\"}, \"meta\": {\"properties\": {\"bpm\": {\"type\": \"integer\"}}}}}}\n");
         MigrationScript v2 = v(s, 2, "# additive: fine\nPUT /tracks-v1/_mapping\n{\"properties\": {\"mood\": {\"type\": \"keyword\"}}}\n\n"
-            + "PUT /tracks-v1/_mapping\n{\"properties\": {\"meta\": {\"properties\": {\"bpm\": {\"type\": \"float\"}}}}}\n\nDELETE /old-index\n");
+            + "PUT /tracks-v1/_mapping\n{\"properties\": {\"meta\": {\"properties\": {\"bpm\": {\"type\": \"float\"}}}}}\n\nDELETE /old-index\n# tidemark:phase contract\n");
         LintReport report = Linter.lint(s, List.of(v1, v2), List.of(u(s, 1, "DELETE /tracks-v1\n"), u(s, 2, "DELETE /x\n")), List.of());
         assertThat(rules(report)).containsExactly("ES001@V2__m2.http:5", "ES002@V2__m2.http:8");
         assertThat(report.findings().getFirst().message()).contains("meta.bpm", "integer -> float");

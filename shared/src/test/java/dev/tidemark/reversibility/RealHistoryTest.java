@@ -80,7 +80,7 @@ class RealHistoryTest {
                 "DROP TABLE IF EXISTS p_" + r + ";\n"));
             out.add(new Pair("rename_" + r, "ALTER TABLE x_" + r + " RENAME TO y_" + r + ";\n", "ALTER TABLE y_" + r + " RENAME TO x_" + r + ";\n"));
             out.add(r == 3
-                ? new Pair("note_to_jsonb_" + r, "-- tidemark:approve PG009 notes are JSON since 2026.06, validated by the application\n"
+                ? new Pair("note_to_jsonb_" + r, "-- tidemark:phase contract\n-- tidemark:approve PG009 notes are JSON since 2026.06, validated by the application\n"
                     + "-- tidemark:approve SC004 notes are JSON since 2026.06, validated by the application\n"
                     + "ALTER TABLE " + t + " ALTER COLUMN note TYPE jsonb USING to_jsonb(note);\n",
                     "ALTER TABLE " + t + " ALTER COLUMN note TYPE text USING note #>> '{}';\n")

@@ -1,0 +1,1 @@
+-- Nothing to undo: the values go with the column (U8).

@@ -94,7 +94,7 @@ class BulkEndToEndTest {
             assertThat(rs.getLong(2)).isEqualTo(40000);
         }
         try (Connection c = connect(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("INSERT INTO users_restored (email, display_name) VALUES ('new@example.com', 'New') RETURNING id")) {
+             ResultSet rs = s.executeQuery("INSERT INTO users_restored (email, email_normalized, display_name) VALUES ('new@example.com', 'new@example.com', 'New') RETURNING id")) {
             rs.next();
             assertThat(rs.getLong(1)).as("the identity sequence moved past the imported ids").isGreaterThan(40000);
         }

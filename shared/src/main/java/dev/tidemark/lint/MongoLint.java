@@ -43,6 +43,15 @@ final class MongoLint {
         String collection = c.get(name).isString() ? c.getString(name).getValue() : "";
         switch (name) {
             case "drop" -> sink.add(Rule.MG001, s, line, "drop of collection '" + collection + "' deletes its documents");
+            case "collMod" -> {
+                String level = c.containsKey("validationLevel") && c.get("validationLevel").isString() ? c.getString("validationLevel").getValue() : "strict";
+                String action = c.containsKey("validationAction") && c.get("validationAction").isString() ? c.getString("validationAction").getValue() : "error";
+                if (c.containsKey("validator") && dev.tidemark.migration.Phase.of(s) == dev.tidemark.migration.Phase.EXPAND
+                    && !("moderate".equals(level) && "warn".equals(action))) {
+                    sink.add(Rule.MG005, s, line, "collMod of '" + collection + "' sets a validator with validationLevel " + level + " and validationAction "
+                        + action + " in an expand migration: the running application's writes may be refused");
+                }
+            }
             case "dropDatabase" -> sink.add(Rule.MG001, s, line, "dropDatabase deletes every collection");
             case "renameCollection" -> sink.add(Rule.MG002, s, line, "renameCollection " + collection + " -> "
                 + (c.containsKey("to") ? c.get("to").asString().getValue() : "?") + ": readers of the old name break");

@@ -59,6 +59,9 @@ public enum Rule {
     MG003("unset-field", Severity.ERROR, "stop using the field in a release before, then approve"),
     /** Dropping a unique index: duplicates can come in. */
     MG004("drop-unique-index", Severity.ERROR, "keep the index, or approve with the reason"),
+    /** A validator on an existing collection set stricter than moderate/warn in an expand migration. */
+    MG005("validator-tightened-in-expand", Severity.ERROR, "in the expand phase add it with validationLevel moderate and validationAction warn; "
+        + "tighten it (strict, error) in a contract migration once the application writes the new shape"),
     /** A mapping change on an existing index that Elasticsearch cannot apply in place (a field's type changes). */
     ES001("field-type-change-needs-reindex", Severity.ERROR,
         "create a new index (e.g. name-v2) with the new mapping, reindex into it, then swap the alias"),

@@ -81,9 +81,18 @@ public final class MongoEngine extends LeasedMigrationEngine<List<BsonDocument>>
             if (!v.isDocument() || v.asDocument().isEmpty()) {
                 throw new ValidationException("migration " + script.script() + ": element " + i + " is not a command document");
             }
+            if (v.asDocument().containsKey(MongoBackfill.MARKER)) {
+                continue; // a backfill's declaration: run batch by batch by MongoBackfill before the version is recorded
+            }
             commands.add(v.asDocument());
         }
         return commands;
+    }
+
+    /** Backfill migrations: {@link MongoBackfill}. */
+    @Override
+    public dev.tidemark.migration.Backfills backfills() {
+        return new MongoBackfill(target(), database);
     }
 
     @Override

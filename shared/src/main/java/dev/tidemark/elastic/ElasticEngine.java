@@ -44,6 +44,9 @@ public final class ElasticEngine extends LeasedMigrationEngine<List<HttpRequestS
     @Override
     protected void execute(MigrationScript script, List<HttpRequestSpec> requests, boolean cleanup, StepGuard guard) {
         for (HttpRequestSpec r : requests) {
+            if (r.path().startsWith("/_tidemark/")) {
+                continue; // a reindex's declaration: run step by step by ElasticReindex before the version is recorded
+            }
             guard.beforeStep();
             ElasticClient.Reply reply = client.send(r.method(), r.path(), r.body());
             if (cleanup && reply.status() == 404) {
@@ -57,6 +60,12 @@ public final class ElasticEngine extends LeasedMigrationEngine<List<HttpRequestS
                 throw new dev.tidemark.error.StoreException("line " + r.line() + " " + r.method() + " " + r.path() + " had item errors", null);
             }
         }
+    }
+
+    /** Reindex declarations ({@code POST /_tidemark/reindex}): {@link ElasticReindex}. */
+    @Override
+    public dev.tidemark.migration.Backfills backfills() {
+        return new ElasticReindex(target(), client);
     }
 
     @Override

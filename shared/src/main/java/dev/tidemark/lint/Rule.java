@@ -64,7 +64,8 @@ public enum Rule {
         + "tighten it (strict, error) in a contract migration once the application writes the new shape"),
     /** A mapping change on an existing index that Elasticsearch cannot apply in place (a field's type changes). */
     ES001("field-type-change-needs-reindex", Severity.ERROR,
-        "create a new index (e.g. name-v2) with the new mapping, reindex into it, then swap the alias"),
+        "declare a reindex behind the alias (POST /_tidemark/reindex with the new mappings, README: Reindex behind an alias): a new index "
+            + "version, the documents copied and caught up, the alias swapped in one call"),
     /** DELETE of an index. */
     ES002("delete-index", Severity.ERROR, "take a snapshot or bulk export first, then approve"),
     /** A data-loss finding (PG004 to PG009, MG001 to MG004, ES002) in an expand migration. */

@@ -21,17 +21,17 @@ public final class PostgresSnapshot implements SchemaSnapshot.Taker {
 
     private static final String[][] QUERIES = {
         {"table", "SELECT c.relname, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname <> 'flyway_schema_history'"},
+            + " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname NOT IN ('flyway_schema_history', 'tidemark_backfill')"},
         {"column", "SELECT c.relname || '.' || a.attname, format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END"
             + " || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') || CASE WHEN a.attidentity <> '' THEN ' identity ' || a.attidentity::text ELSE '' END"
             + " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
             + " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
             + " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped"
-            + " AND c.relname <> 'flyway_schema_history'"},
+            + " AND c.relname NOT IN ('flyway_schema_history', 'tidemark_backfill')"},
         {"constraint", "SELECT c.relname || '.' || k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
-            + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname <> 'flyway_schema_history'"},
+            + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname NOT IN ('flyway_schema_history', 'tidemark_backfill')"},
         {"index", "SELECT tablename || '.' || indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-            + " AND tablename <> 'flyway_schema_history'"},
+            + " AND tablename NOT IN ('flyway_schema_history', 'tidemark_backfill')"},
         {"partition", "SELECT p.relname || '.' || c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i"
             + " JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = c.relnamespace"
             + " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"},
@@ -71,7 +71,7 @@ public final class PostgresSnapshot implements SchemaSnapshot.Taker {
         {"comment", "SELECT c.relname || coalesce('.' || a.attname, ''), d.description FROM pg_description d"
             + " JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass JOIN pg_namespace n ON n.oid = c.relnamespace"
             + " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0"
-            + " WHERE n.nspname = current_schema() AND c.relname <> 'flyway_schema_history'"},
+            + " WHERE n.nspname = current_schema() AND c.relname NOT IN ('flyway_schema_history', 'tidemark_backfill')"},
     };
 
     private final ConnectionSecrets.Postgres connection;

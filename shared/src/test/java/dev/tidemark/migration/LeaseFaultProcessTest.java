@@ -144,8 +144,10 @@ class LeaseFaultProcessTest {
         return out;
     }
 
+    /** Signals the holder; one that has already finished its run (a fast machine) cannot be signalled, and need not be. */
     private static void signal(Process p, String signal) throws Exception {
-        assertThat(new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).start().waitFor()).isZero();
+        int exit = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).start().waitFor();
+        assertThat(exit == 0 || !p.isAlive()).as("kill -%s of a running holder", signal).isTrue();
     }
 
     private static String rest(BufferedReader out) throws IOException {

@@ -20,7 +20,8 @@ public final class ServersExtension implements ParameterResolver {
         MongoServer.class, TestServers::mongo,
         ElasticsearchServer.class, TestServers::elastic,
         S3Server.class, TestServers::s3,
-        MotoServer.class, TestServers::moto);
+        MotoServer.class, TestServers::moto,
+        dev.tidemark.servers.OpenSearchServer.class, TestServers::openSearch);
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {

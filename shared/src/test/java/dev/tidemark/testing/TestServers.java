@@ -64,6 +64,11 @@ public final class TestServers {
         });
     }
 
+    /** @param context any test's context @return the shared OpenSearch node (its own JVM; reindex module, painless) */
+    public static dev.tidemark.servers.OpenSearchServer openSearch(ExtensionContext context) {
+        return shared(context, dev.tidemark.servers.OpenSearchServer.class, dev.tidemark.servers.OpenSearchServer::start);
+    }
+
     /** @param context any test's context @return the shared S3 endpoint (in-memory) */
     public static S3Server s3(ExtensionContext context) {
         return shared(context, S3Server.class, () -> S3Server.start(null));

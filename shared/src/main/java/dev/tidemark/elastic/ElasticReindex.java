@@ -175,6 +175,13 @@ public final class ElasticReindex implements Backfills {
         Spec spec = declared(script).orElseThrow();
         long t0 = System.nanoTime();
         String version = script.version().toString();
+        if (client.send("HEAD", "/" + STATE, null).status() == 404) {
+            // created here rather than by a first write: a cluster may refuse to create indices automatically
+            ElasticClient.Reply created = client.send("PUT", "/" + STATE, "{\"settings\": {\"number_of_shards\": 1, \"auto_expand_replicas\": \"0-1\"}}");
+            if (!created.ok() && created.status() != 400) {
+                throw created.failure("elasticsearch target '" + target + "': reindex state");
+            }
+        }
         State state = load(version);
         if (state == null || state.doc.path("finished").asBoolean() || state.doc.path("checksum").asInt() != script.checksum()) {
             state = start(script, spec, state);
@@ -201,7 +208,8 @@ public final class ElasticReindex implements Backfills {
         double seconds = Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
         long copied = state.doc.path("copied").asLong();
         return new BackfillProgress(script.version(), script.script(), copied, state.doc.path("estimated").asLong(-1),
-            state.doc.path("batches").asLong(), Math.round((copied - copiedBefore) / seconds * 10) / 10.0, state.doc.path("finished").asBoolean());
+            state.doc.path("batches").asLong(), Math.round((copied - copiedBefore) / seconds * 10) / 10.0, state.doc.path("finished").asBoolean(),
+            state.doc.path("mode").asText("scroll and _bulk"));
     }
 
     /** The state document and its compare-and-set position. */
@@ -274,6 +282,7 @@ public final class ElasticReindex implements Backfills {
             "{\"source\": {\"index\": " + quote(source) + "}, \"dest\": {\"index\": " + quote(spec.index()) + "}}");
         if (task.ok() && task.body().hasNonNull("task")) {
             doc.put("step", "task");
+            doc.put("mode", "_reindex task");
             doc.put("task", task.body().path("task").asText());
         } else if ((task.status() == 400 || task.status() == 404 || task.status() == 405) && !task.body().path("error").isObject()) {
             doc.put("step", "copy"); // no reindex module: a point in time read with search_after, written with _bulk
@@ -569,6 +578,12 @@ public final class ElasticReindex implements Backfills {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Override
+    public boolean finished(MigrationScript script) {
+        State s = load(script.version().toString());
+        return s != null && s.doc.path("finished").asBoolean() && s.doc.path("checksum").asInt() == script.checksum();
     }
 
     @Override

@@ -12,7 +12,9 @@ package dev.tidemark.migration;
  * @param batches batches committed so far, across every call
  * @param perSecond rows (documents) updated per second in this call
  * @param finished whether the last batch is done
+ * @param method how the rows are copied or updated: {@code batches} (PostgreSQL, MongoDB), {@code _reindex task} or
+ *               {@code scroll and _bulk} (an Elasticsearch reindex)
  */
 public record BackfillProgress(MigrationVersion version, String script, long done, long estimated, long batches, double perSecond,
-                               boolean finished) {
+                               boolean finished, String method) {
 }

@@ -21,6 +21,11 @@ public interface Backfills {
         }
 
         @Override
+        public boolean finished(MigrationScript script) {
+            return false;
+        }
+
+        @Override
         public void forget(MigrationScript script) {
         }
     };
@@ -41,6 +46,49 @@ public interface Backfills {
      * @return the progress
      */
     BackfillProgress run(MigrationScript script, BooleanSupplier outOfTime);
+
+    /**
+     * @param script a backfill migration
+     * @return whether its last batch is done (its progress says so) and only its version is left to record
+     */
+    boolean finished(MigrationScript script);
+
+    /**
+     * Runs to their end the backfills among the pending migrations up to {@code target} whose last batch is not done,
+     * each after the migrations before it: what an engine does before it records versions, so that no backfill's version
+     * is ever recorded with batches left, whoever calls the engine. (A rollout runs them first, in time-bounded calls.)
+     *
+     * @param engine the engine
+     * @param scripts its versioned migrations
+     * @param before its state
+     * @param target where the migrate call stops
+     * @return the migrations applied on the way (in order), or {@code null} when no backfill needed to run
+     */
+    static java.util.List<AppliedStep> completeBefore(MigrationEngine engine, java.util.List<MigrationScript> scripts, InfoResult before, TargetVersion target) {
+        Backfills backfills = engine.backfills();
+        if (backfills == NONE) {
+            return null;
+        }
+        java.util.List<AppliedStep> applied = null;
+        MigrationVersion previous = null;
+        for (PendingMigration p : before.pending()) {
+            if (!target.includes(p.version(), before.currentVersion())) {
+                break;
+            }
+            MigrationScript s = scripts.stream().filter(x -> x.version().equals(p.version())).findFirst().orElseThrow();
+            if (backfills.declares(s) && !backfills.finished(s)) {
+                applied = applied == null ? new java.util.ArrayList<>() : applied;
+                if (previous != null) {
+                    applied.addAll(engine.migrate(new TargetVersion(previous, null), false).migrations());
+                }
+                while (!backfills.run(s, () -> false).finished()) {
+                    Thread.onSpinWait();
+                }
+            }
+            previous = p.version();
+        }
+        return applied;
+    }
 
     /**
      * Drops the progress of a backfill once its version is recorded in the schema history.

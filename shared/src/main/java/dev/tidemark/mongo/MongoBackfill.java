@@ -206,7 +206,7 @@ public final class MongoBackfill implements Backfills {
     private static BackfillProgress progress(MigrationScript script, BsonDocument state, long t0, long doneThisCall) {
         double seconds = Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
         return new BackfillProgress(script.version(), script.script(), state.getInt64("done").getValue(), state.getInt64("estimated").getValue(),
-            state.getInt64("batches").getValue(), Math.round(doneThisCall / seconds * 10) / 10.0, state.getBoolean("finished").getValue());
+            state.getInt64("batches").getValue(), Math.round(doneThisCall / seconds * 10) / 10.0, state.getBoolean("finished").getValue(), "batches");
     }
 
     /**
@@ -230,6 +230,16 @@ public final class MongoBackfill implements Backfills {
             progress.replaceOne(Filters.eq("_id", version), fresh);
         }
         return fresh;
+    }
+
+    @Override
+    public boolean finished(MigrationScript script) {
+        try {
+            BsonDocument d = database.getCollection(PROGRESS, BsonDocument.class).find(Filters.eq("_id", script.version().toString())).first();
+            return d != null && d.getBoolean("finished", org.bson.BsonBoolean.FALSE).getValue() && d.getInt32("checksum").getValue() == script.checksum();
+        } catch (MongoException e) {
+            throw new dev.tidemark.error.ConnectionException("mongodb target '" + target + "': backfill progress: " + MongoErrors.describe(e), e);
+        }
     }
 
     @Override

@@ -205,7 +205,7 @@ public final class PostgresBackfill {
                 if (b.finished || outOfTime.getAsBoolean()) {
                     double seconds = Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
                     return new BackfillProgress(script.version(), script.script(), b.rowsDone, b.estimated, b.batches,
-                        Math.round(doneThisCall / seconds * 10) / 10.0, b.finished);
+                        Math.round(doneThisCall / seconds * 10) / 10.0, b.finished, "batches");
                 }
             }
         } catch (SQLException e) {
@@ -300,15 +300,34 @@ public final class PostgresBackfill {
      */
     private static void restartIfFinished(Connection c, String progress, String version, int checksum, String[] names) throws SQLException {
         // the estimate: the planner's row count, or a count when the table was never analysed (reltuples -1)
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + progress + " (version, checksum, end_key, estimated) SELECT ?, ?, max(" + names[1]
-            + ")::text, (SELECT CASE WHEN k.reltuples >= 0 THEN k.reltuples::bigint ELSE (SELECT count(*) FROM " + names[0] + ") END FROM pg_class k"
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + progress + " (version, checksum, finished, end_key, estimated) SELECT ?, ?, max(" + names[1]
+            + ") IS NULL, max(" + names[1] + ")::text, (SELECT CASE WHEN k.reltuples >= 0 THEN k.reltuples::bigint ELSE (SELECT count(*) FROM " + names[0] + ") END FROM pg_class k"
             + " WHERE k.oid = '" + names[0].replace("'", "''") + "'::regclass) FROM " + names[0]
             + " ON CONFLICT (version) DO UPDATE SET checksum = excluded.checksum, end_key = excluded.end_key, estimated = excluded.estimated,"
-            + " last_key = NULL, rows_done = 0, batches = 0, finished = false, started_at = now(), updated_at = now()"
+            + " last_key = NULL, rows_done = 0, batches = 0, finished = excluded.finished, started_at = now(), updated_at = now()"
             + " WHERE " + progress + ".finished OR " + progress + ".checksum <> excluded.checksum")) {
             ps.setString(1, version);
             ps.setInt(2, checksum);
             ps.executeUpdate();
+        }
+    }
+
+    /**
+     * @param version a backfill's version
+     * @return whether its progress says the last batch is done
+     */
+    public boolean finished(String version) {
+        try (Connection c = DriverManager.getConnection(connection.jdbcUrl(), connection.username(), connection.password());
+             PreparedStatement ps = c.prepareStatement("SELECT finished FROM " + PROGRESS + " WHERE version = ?")) {
+            ps.setString(1, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState())) {
+                return false; // no progress table yet
+            }
+            throw new dev.tidemark.error.ConnectionException("postgres target '" + target + "': backfill progress: " + SqlStates.describe(e), e);
         }
     }
 

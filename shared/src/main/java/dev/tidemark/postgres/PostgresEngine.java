@@ -265,6 +265,12 @@ public final class PostgresEngine implements MigrationEngine {
         InfoResult before = info();
         before.requireNoDrift();
         before.requireNotBelowCurrent(targetVersion);
+        List<AppliedStep> earlier = dryRun ? null : dev.tidemark.migration.Backfills.completeBefore(this, scripts, before, targetVersion);
+        if (earlier != null) {
+            MigrateResult rest = migrate(targetVersion, false);
+            return new MigrateResult(Store.POSTGRES, target, targetVersion.toString(), before.currentVersion(), rest.versionAfter(),
+                java.util.stream.Stream.concat(earlier.stream(), rest.migrations().stream()).toList(), MigrateResult.Status.MIGRATED, elapsed(start));
+        }
         List<PendingMigration> wanted = before.pending().stream()
             .filter(p -> targetVersion.includes(p.version(), before.currentVersion()))
             .toList();
@@ -395,6 +401,11 @@ public final class PostgresEngine implements MigrationEngine {
             @Override
             public dev.tidemark.migration.BackfillProgress run(MigrationScript script, java.util.function.BooleanSupplier outOfTime) {
                 return runner.run(script, PostgresBackfill.declared(script).orElseThrow(), outOfTime);
+            }
+
+            @Override
+            public boolean finished(MigrationScript script) {
+                return runner.finished(script.version().toString());
             }
 
             @Override

@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The {@code _delete_by_query} path of {@link ElasticEraser}, on an OpenSearch 3.8 node that has the reindex module (the
  * Elasticsearch node of the other tests has not, and takes the search and {@code _bulk} path).
  */
+@org.junit.jupiter.api.extension.ExtendWith(dev.tidemark.testing.ServersExtension.class)
 class ElasticDeleteByQueryTest {
 
     private static OpenSearchServer server;
@@ -26,8 +27,8 @@ class ElasticDeleteByQueryTest {
         + "\"indices\": [{\"index\": \"audit\", \"match\": {\"field\": \"actor_id\"}, \"action\": \"delete\"}]}");
 
     @BeforeAll
-    static void openSearchWithAnAuditAliasOverTwoIndices() {
-        server = OpenSearchServer.start();
+    static void openSearchWithAnAuditAliasOverTwoIndices(OpenSearchServer shared) {
+        server = shared;
         client = new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null));
         for (String index : new String[] {"audit-v1", "audit-v2"}) {
             assertThat(client.send("PUT", "/" + index, "{\"mappings\": {\"properties\": {\"actor_id\": {\"type\": \"keyword\"}, \"n\": {\"type\": "
@@ -48,7 +49,10 @@ class ElasticDeleteByQueryTest {
             client.close();
         }
         if (server != null) {
-            server.close();
+            // the node is shared with other tests (ServersExtension stops it): leave it as found
+            try (ElasticClient c = new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null))) {
+                c.send("DELETE", "/audit-v1,audit-v2?ignore_unavailable=true", null);
+            }
         }
     }
 

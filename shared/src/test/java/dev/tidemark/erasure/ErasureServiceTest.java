@@ -49,7 +49,8 @@ class ErasureServiceTest {
     /** The examples' indices, template, history and lock: the node is shared with other tests, which expect it empty. */
     private static void cleanElasticsearch(ElasticsearchServer es) {
         try (ElasticClient c = new ElasticClient(new ConnectionSecrets.Elastic(es.url(), null, null, null))) {
-            for (String index : List.of("tidemark_schema_history", "tidemark_lock", "audit-v1", "tracks-v1", "genres-v1")) {
+            c.send("PUT", "/tracks-v1/_settings", "{\"index.blocks.write\": null}");
+            for (String index : List.of("tidemark_schema_history", "tidemark_lock", "tidemark_backfill", "audit-v1", "tracks-v1", "tracks-v2", "genres-v1")) {
                 c.send("DELETE", "/" + index + "?ignore_unavailable=true", null);
             }
             c.send("DELETE", "/_index_template/tracks", null);

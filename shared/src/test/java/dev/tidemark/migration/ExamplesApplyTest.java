@@ -1,5 +1,7 @@
 package dev.tidemark.migration;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import dev.tidemark.elastic.ElasticClient;
@@ -87,16 +89,27 @@ class ExamplesApplyTest {
         List<MigrationScript> scripts = examples(Store.ELASTICSEARCH);
         assertThat(scripts).hasSizeGreaterThanOrEqualTo(5);
         try (ElasticClient client = new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null))) {
-            for (String index : List.of("tidemark_schema_history", "tidemark_lock", "tracks-v1", "audit-v1", "genres-v1")) {
-                client.send("DELETE", "/" + index + "?ignore_unavailable=true", null);
-            }
+            List<String> indices = List.of("tidemark_schema_history", "tidemark_lock", "tidemark_backfill", "tracks-v1", "tracks-v2", "audit-v1", "genres-v1");
+            indices.forEach(index -> client.send("DELETE", "/" + index + "?ignore_unavailable=true", null));
             try (ElasticEngine engine = new ElasticEngine("search", new ElasticClient(new ConnectionSecrets.Elastic(server.url(), null, null, null)),
                 scripts, Duration.ofSeconds(30), Duration.ofSeconds(10))) {
+                engine.migrate(TargetVersion.parse("3"), false);
+                client.send("PUT", "/tracks/_doc/t1?refresh=true", "{\"track_id\": \"t1\", \"title\": \"So What\", \"updated_at\": \"2026-11-01T00:00:00Z\"}");
+                MigrationScript v4 = scripts.stream().filter(x -> x.version().toString().equals("4")).findFirst().orElseThrow();
+                assertThat(engine.backfills().declares(v4)).as("V4 declares the reindex").isTrue();
+                assertThat(engine.backfills().run(v4, () -> false).finished()).isTrue();
                 engine.migrate(TargetVersion.LATEST, false);
             }
-            assertThat(client.send("GET", "/tracks/_mapping", null).body().path("tracks-v1").path("mappings").path("properties").has("mood")).isTrue();
+            JsonNode alias = client.send("GET", "/_alias/tracks", null).body();
+            assertThat(alias.has("tracks-v2") && !alias.has("tracks-v1")).as(alias.toString()).isTrue();
+            assertThat(client.send("GET", "/tracks-v2/_mapping", null).body().path("tracks-v2").path("mappings").path("properties").has("mood")).isTrue();
+            assertThat(client.send("GET", "/tracks-v1/_mapping", null).body().path("tracks-v1").path("mappings").path("properties").has("mood"))
+                .as("the old index never got the field: the undo can go back to it").isFalse();
+            assertThat(client.send("GET", "/tracks/_doc/t1", null).body().path("_source").path("title").asText()).isEqualTo("So What");
             assertThat(client.send("GET", "/genres/_count", null).body().path("count").asInt()).isEqualTo(3);
             assertThat(client.send("GET", "/_cluster/health", null).body().path("status").asText()).isEqualTo("green");
+            client.send("PUT", "/tracks-v1/_settings", "{\"index.blocks.write\": null}");
+            indices.forEach(index -> client.send("DELETE", "/" + index + "?ignore_unavailable=true", null));
         }
     }
 }

@@ -90,7 +90,9 @@ class RolloutEndToEndTest {
         assertThat(output.path("healthAfter").asText()).isEqualTo("healthy");
         assertThat(output.path("healthSummary").asText()).isEqualTo("all healthy");
         assertThat(execution.transcript()).contains("-> Preflight (Task) entered", "-> Result (Pass) entered", "-> Done (Succeed) entered")
-            .anyMatch(l -> l.matches("<- Verify \\(Task\\) left after \\d+ ms"));
+            .anyMatch(l -> l.matches("<- Verify \\(Task\\) left after \\d+ ms"))
+            .as("the runner shows the backfill's progress after the call that ran it")
+            .anyMatch(l -> l.matches("\\s+backfill V9__backfill_users_email_normalized.sql: \\d+ of ~\\d+ rows.*, \\d+ batches, .* rows/s, finished"));
     }
 
     @Test

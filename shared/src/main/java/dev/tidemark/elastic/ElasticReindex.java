@@ -109,21 +109,7 @@ public final class ElasticReindex implements Backfills {
     }
 
     private static Spec parse(String body, String where) {
-        JsonNode d;
-        try {
-            d = body == null ? null : Json.readStrict(new java.io.ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), where);
-        } catch (java.io.IOException e) {
-            throw new ValidationException(where + ": cannot be read");
-        }
-        if (d == null || !d.isObject()) {
-            throw new ValidationException(where + ": expected a JSON object body");
-        }
-        for (Iterator<String> it = d.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!FIELDS.contains(f)) {
-                throw new ValidationException(where + "." + f + ": unknown field; expected " + String.join(", ", new java.util.TreeSet<>(FIELDS)));
-            }
-        }
+        JsonNode d = dev.tidemark.migration.Declaration.object(body, where, FIELDS);
         String alias = name(d, "alias", where);
         String index = name(d, "index", where);
         if (index.equals(alias)) {
@@ -142,8 +128,8 @@ public final class ElasticReindex implements Backfills {
                 create.set(part, d.get(part));
             }
         }
-        return new Spec(alias, index, create, field, (int) number(d, "batchSize", where, 1000, 1, 10_000), (int) number(d, "sample", where, 100, 0, 10_000),
-            number(d, "catchUpLagMillis", where, 2000, 0, 3_600_000));
+        return new Spec(alias, index, create, field, (int) dev.tidemark.migration.Declaration.number(d, "batchSize", where, 1000, 1, 10_000), (int) dev.tidemark.migration.Declaration.number(d, "sample", where, 100, 0, 10_000),
+            dev.tidemark.migration.Declaration.number(d, "catchUpLagMillis", where, 2000, 0, 3_600_000));
     }
 
     private static String name(JsonNode d, String field, String where) {
@@ -152,17 +138,6 @@ public final class ElasticReindex implements Backfills {
             throw new ValidationException(where + "." + field + ": expected an index or alias name (lower case letters, digits, '_', '.', '-')");
         }
         return v;
-    }
-
-    private static long number(JsonNode d, String field, String where, long dflt, long min, long max) {
-        JsonNode v = d.get(field);
-        if (v == null) {
-            return dflt;
-        }
-        if (!v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
-            throw new ValidationException(where + "." + field + ": expected a whole number from " + min + " to " + max);
-        }
-        return v.asLong();
     }
 
     @Override

@@ -3,14 +3,10 @@ package dev.tidemark.postgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tidemark.bulk.Throttle;
 import dev.tidemark.error.ValidationException;
-import dev.tidemark.json.Json;
 import dev.tidemark.migration.BackfillProgress;
 import dev.tidemark.migration.MigrationScript;
 import dev.tidemark.secrets.ConnectionSecrets;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -18,7 +14,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
-import java.util.Iterator;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -99,21 +94,7 @@ public final class PostgresBackfill {
             throw new ValidationException(where + ": the file must hold only '/* tidemark:backfill {...} */' (and line comments); "
                 + "put other statements in a migration of their own");
         }
-        JsonNode d;
-        try {
-            d = Json.readStrict(new ByteArrayInputStream(m.group(1).getBytes(StandardCharsets.UTF_8)), where);
-        } catch (IOException e) {
-            throw new ValidationException(where + ": cannot be read");
-        }
-        if (!d.isObject()) {
-            throw new ValidationException(where + ": expected a JSON object after the marker");
-        }
-        for (Iterator<String> it = d.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!FIELDS.contains(f)) {
-                throw new ValidationException(where + "." + f + ": unknown field; expected " + String.join(", ", new java.util.TreeSet<>(FIELDS)));
-            }
-        }
+        JsonNode d = dev.tidemark.migration.Declaration.object(m.group(1), where, FIELDS);
         String table = text(d, "table", where, true);
         if (!NAME.matcher(table).matches()) {
             throw new ValidationException(where + ".table: expected a table name, optionally schema-qualified, e.g. app.users");
@@ -124,8 +105,8 @@ public final class PostgresBackfill {
         }
         String set = fragment(text(d, "set", where, true), where + ".set");
         String filter = d.has("where") ? fragment(text(d, "where", where, true), where + ".where") : "true";
-        int batch = (int) number(d, "batchSize", where, 1000, 1, 100_000);
-        long rate = number(d, "maxRowsPerSecond", where, 0, 0, 10_000_000);
+        int batch = (int) dev.tidemark.migration.Declaration.number(d, "batchSize", where, 1000, 1, 100_000);
+        long rate = dev.tidemark.migration.Declaration.number(d, "maxRowsPerSecond", where, 0, 0, 10_000_000);
         return Optional.of(new Spec(table, key, set, filter, batch, rate));
     }
 
@@ -135,17 +116,6 @@ public final class PostgresBackfill {
             throw new ValidationException(where + "." + field + ": " + (v == null ? "missing" : "expected a non-empty string"));
         }
         return v.asText().strip();
-    }
-
-    private static long number(JsonNode d, String field, String where, long dflt, long min, long max) {
-        JsonNode v = d.get(field);
-        if (v == null) {
-            return dflt;
-        }
-        if (!v.canConvertToLong() || !v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
-            throw new ValidationException(where + "." + field + ": expected a whole number from " + min + " to " + max);
-        }
-        return v.asLong();
     }
 
     /** A {@code SET} list or condition stays inside the statement Tidemark builds around it. */

@@ -116,6 +116,8 @@ public final class ZeroDowntimeBench {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong longest = new AtomicLong();
             AtomicLong statements = new AtomicLong();
+            // own threads: the common pool has one thread on a 2-core machine
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
             CompletableFuture<Void> app = CompletableFuture.runAsync(() -> {
                 try (Connection c = DriverManager.getConnection(pg.jdbcUrl("zd_tidemark"), "postgres", "x")) {
                     while (!stop.get()) {
@@ -131,7 +133,7 @@ public final class ZeroDowntimeBench {
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
-            });
+            }, threads);
             CompletableFuture<Void> report = CompletableFuture.runAsync(() -> {
                 try (Connection c = DriverManager.getConnection(pg.jdbcUrl("zd_tidemark"), "postgres", "x")) {
                     c.setAutoCommit(false);
@@ -141,7 +143,7 @@ public final class ZeroDowntimeBench {
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
-            });
+            }, threads);
             Thread.sleep(300);
             String ddl = "ALTER TABLE users ADD COLUMN email_lower text;\n";
             String backfill = "/* tidemark:backfill\n{\"table\": \"users\", \"key\": \"id\", \"set\": \"email_lower = lower(email)\", "
@@ -152,6 +154,7 @@ public final class ZeroDowntimeBench {
             long ddlMs;
             BackfillProgress progress;
             try (PostgresEngine engine = new PostgresEngine("bench", secret, List.of(v1, v2), 30).lockTimeout(LOCK_TIMEOUT_MS)) {
+                engine.baseline(MigrationVersion.parse("0"), "the live schema");
                 engine.migrate(TargetVersion.parse("1"), false);
                 ddlMs = ms(t1);
                 long t2 = System.nanoTime();
@@ -163,6 +166,7 @@ public final class ZeroDowntimeBench {
             stop.set(true);
             app.get();
             report.get();
+            threads.shutdown();
             System.out.printf("  %d rows updated in %d batches; the ALTER behind a 3 s transaction took %d ms (retried after lock_timeout %d ms)%n",
                 progress.done(), progress.batches(), ddlMs, LOCK_TIMEOUT_MS);
             System.out.printf("  application: %d statements, the longest took %d ms (lock_timeout %d ms)%n", statements.get(),

@@ -148,6 +148,9 @@ class ElasticReindexTest {
         AtomicLong writes = new AtomicLong();
         AtomicLong blocked = new AtomicLong();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
+        // own threads: the common pool has one thread on a 2-core machine, and the searcher must run beside the writer
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+        AtomicLong searches = new AtomicLong();
         CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
             Random random = new Random(1);
             try (ElasticClient w = new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null))) {
@@ -166,7 +169,7 @@ class ElasticReindexTest {
                     }
                 }
             }
-        });
+        }, threads);
         CompletableFuture<Void> searcher = CompletableFuture.runAsync(() -> {
             try (ElasticClient s = new ElasticClient(new ConnectionSecrets.Elastic(url, null, null, null))) {
                 while (!stop.get()) {
@@ -174,9 +177,10 @@ class ElasticReindexTest {
                     if (!r.ok() || r.body().path("_shards").path("failed").asInt() > 0 || r.body().path("hits").path("total").path("value").asLong() < initial) {
                         failures.add("search HTTP " + r.status() + " " + r.body().path("hits").path("total"));
                     }
+                    searches.incrementAndGet();
                 }
             }
-        });
+        }, threads);
         List<MigrateResult> calls = new ArrayList<>();
         try {
             Thread.sleep(300);
@@ -191,6 +195,7 @@ class ElasticReindexTest {
             stop.set(true);
             writer.get(30, TimeUnit.SECONDS);
             searcher.get(30, TimeUnit.SECONDS);
+            threads.shutdown();
         }
         MigrateResult done = calls.getLast();
         assertThat(done.status()).isEqualTo(MigrateResult.Status.MIGRATED);
@@ -201,6 +206,7 @@ class ElasticReindexTest {
         assertThat(done.backfill().estimated()).isGreaterThanOrEqualTo(initial);
         assertThat(done.backfill().method()).isEqualTo(thenRollBack ? "_reindex task" : "scroll and _bulk");
         assertThat(writes.get()).as("the application kept writing").isGreaterThan(100);
+        assertThat(searches.get()).as("and searching").isGreaterThan(100);
         assertThat(failures).as("no failed search or write through the alias").isEmpty();
 
         JsonNode alias = c.send("GET", "/_alias/songs", null).body();

@@ -158,27 +158,27 @@ public final class ElasticReindex implements Backfills {
             }
         }
         State state = load(version);
-        if (state == null || state.doc.path("finished").asBoolean() || state.doc.path("checksum").asInt() != script.checksum()) {
+        // a finished state whose alias points to the new index was left by a call that ended before the version was
+        // recorded: done; a finished one whose alias points elsewhere (the version was undone since) starts over
+        boolean done = state != null && state.doc.path("finished").asBoolean() && state.doc.path("checksum").asInt() == script.checksum()
+            && client.send("GET", "/_alias/" + enc(spec.alias()), null).body().has(spec.index());
+        if (!done && (state == null || state.doc.path("finished").asBoolean() || state.doc.path("checksum").asInt() != script.checksum())) {
             state = start(script, spec, state);
         }
         long copiedBefore = state.doc.path("copied").asLong();
-        try {
-            while (!state.doc.path("finished").asBoolean()) {
-                String step = state.doc.path("step").asText();
-                switch (step) {
-                    case "task" -> pollTask(script, state, outOfTime);
-                    case "copy" -> copyPage(script, spec, state);
-                    case "catchup" -> catchUpPass(script, spec, state);
-                    case "swap" -> verifyAndSwap(script, spec, state);
-                    default -> throw new IllegalStateException(step);
-                }
-                state = save(version, state);
-                if (!state.doc.path("finished").asBoolean() && outOfTime.getAsBoolean()) {
-                    break;
-                }
+        while (!state.doc.path("finished").asBoolean()) {
+            String step = state.doc.path("step").asText();
+            switch (step) {
+                case "task" -> pollTask(script, state, outOfTime);
+                case "copy" -> copyPage(script, spec, state);
+                case "catchup" -> catchUpPass(script, spec, state);
+                case "swap" -> verifyAndSwap(script, spec, state);
+                default -> throw new IllegalStateException(step);
             }
-        } catch (dev.tidemark.error.TidemarkException e) {
-            throw e;
+            state = save(version, state);
+            if (!state.doc.path("finished").asBoolean() && outOfTime.getAsBoolean()) {
+                break;
+            }
         }
         double seconds = Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
         long copied = state.doc.path("copied").asLong();

@@ -351,21 +351,27 @@ public final class ElasticReindex implements Backfills {
 
     /** Copies the documents of {@code source} whose catch-up field is at or above {@code from}. */
     private long copyChanged(MigrationScript script, Spec spec, String source, JsonNode from) {
-        if (from == null || from.isNull()) {
-            // no document had the field when the previous pass began: every document that has it now was written since
-            ObjectNode exists = Json.MAPPER.createObjectNode();
-            exists.putObject("exists").put("field", spec.catchUpField());
-            return copyQuery(script, spec, source, exists);
-        }
+        // a date: writers with their own clocks finish out of order, so a pass also takes the lag before the mark again
+        return copyQuery(script, spec, source, since(spec, from, spec.lagMillis()));
+    }
+
+    /**
+     * @param mark the highest value of the catch-up field at a pass (a number, or a date as {@link #highest} gives it), or
+     *             null when no document had the field
+     * @param lagMillis for a date: how far before the mark to start
+     * @return the query for the documents at or above the mark: with the field at all when there was no mark
+     */
+    private static ObjectNode since(Spec spec, JsonNode mark, long lagMillis) {
         ObjectNode query = Json.MAPPER.createObjectNode();
-        ObjectNode range = query.putObject("range").putObject(spec.catchUpField());
-        if (from.isObject()) {
-            // a date: writers with their own clocks finish out of order, so a pass also takes the lag before the mark again
-            range.put("gte", from.path("millis").asLong() - spec.lagMillis()).put("format", "epoch_millis");
+        if (mark == null || mark.isNull()) {
+            // no document had the field when the previous pass began: every document that has it now was written since
+            query.putObject("exists").put("field", spec.catchUpField());
+        } else if (mark.isObject()) {
+            query.putObject("range").putObject(spec.catchUpField()).put("gte", mark.path("millis").asLong() - lagMillis).put("format", "epoch_millis");
         } else {
-            range.set("gte", from);
+            query.putObject("range").putObject(spec.catchUpField()).set("gte", mark);
         }
-        return copyQuery(script, spec, source, query);
+        return query;
     }
 
     /** Copies what {@code query} matches in {@code source} with a scroll (every cluster has it), page by page through {@code _bulk}. */
@@ -500,14 +506,9 @@ public final class ElasticReindex implements Backfills {
     }
 
     private long countSince(String index, Spec spec, JsonNode mark) {
-        ObjectNode range = Json.MAPPER.createObjectNode();
-        ObjectNode field = range.putObject("query").putObject("range").putObject(spec.catchUpField());
-        if (mark.isObject()) {
-            field.put("gte", mark.path("millis").asLong()).put("format", "epoch_millis");
-        } else {
-            field.set("gte", mark);
-        }
-        ElasticClient.Reply r = client.send("POST", "/" + enc(index) + "/_count", range.toString());
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.set("query", since(spec, mark, 0));
+        ElasticClient.Reply r = client.send("POST", "/" + enc(index) + "/_count", body.toString());
         ok(r, "count of " + index);
         return r.body().path("count").asLong();
     }

@@ -55,14 +55,16 @@ public interface Backfills {
 
     /**
      * Runs to their end the backfills among the pending migrations up to {@code target} whose last batch is not done,
-     * each after the migrations before it: what an engine does before it records versions, so that no backfill's version
-     * is ever recorded with batches left, whoever calls the engine. (A rollout runs them first, in time-bounded calls.)
+     * each after the migrations before it, records its version and forgets its progress: what an engine does before it
+     * applies the rest, so that no backfill's version is ever recorded with batches left, whoever calls the engine. (A
+     * rollout runs them first, in time-bounded calls, and they are finished when the engine gets there.)
      *
      * @param engine the engine
      * @param scripts its versioned migrations
      * @param before its state
      * @param target where the migrate call stops
-     * @return the migrations applied on the way (in order), or {@code null} when no backfill needed to run
+     * @return the migrations applied on the way (in order, the backfills included), or {@code null} when no backfill
+     *         needed to run
      */
     static java.util.List<AppliedStep> completeBefore(MigrationEngine engine, java.util.List<MigrationScript> scripts, InfoResult before, TargetVersion target) {
         Backfills backfills = engine.backfills();
@@ -81,9 +83,11 @@ public interface Backfills {
                 if (previous != null) {
                     applied.addAll(engine.migrate(new TargetVersion(previous, null), false).migrations());
                 }
-                while (!backfills.run(s, () -> false).finished()) {
-                    Thread.onSpinWait();
+                if (!backfills.run(s, () -> false).finished()) {
+                    throw new IllegalStateException(s.script() + ": a backfill given unlimited time returned unfinished");
                 }
+                applied.addAll(engine.migrate(new TargetVersion(s.version(), null), false).migrations());
+                backfills.forget(s);
             }
             previous = p.version();
         }

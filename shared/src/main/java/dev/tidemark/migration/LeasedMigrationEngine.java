@@ -187,9 +187,7 @@ public abstract class LeasedMigrationEngine<P> implements MigrationEngine {
         refuseUnsafe(before, targetVersion);
         List<AppliedStep> earlier = dryRun ? null : Backfills.completeBefore(this, scripts, before, targetVersion);
         if (earlier != null) {
-            MigrateResult rest = migrate(targetVersion, false);
-            return new MigrateResult(store, target, targetVersion.toString(), before.currentVersion(), rest.versionAfter(),
-                java.util.stream.Stream.concat(earlier.stream(), rest.migrations().stream()).toList(), MigrateResult.Status.MIGRATED, elapsed(start));
+            return migrate(targetVersion, false).after(earlier, before.currentVersion(), elapsed(start));
         }
         List<MigrationScript> wanted = wanted(before, targetVersion);
         Map<MigrationVersion, P> parsed = new java.util.LinkedHashMap<>();

@@ -54,6 +54,22 @@ public record MigrateResult(Store store, String target, String targetVersion, Mi
     }
 
     /**
+     * The result of a migrate call that applied {@code earlier} first (backfills run to their end on the way) and then
+     * this result's migrations.
+     *
+     * @param earlier the migrations applied first, in order
+     * @param before the version before all of them
+     * @param executionTimeMs the whole call's time in milliseconds
+     * @return the call's result
+     */
+    public MigrateResult after(List<AppliedStep> earlier, MigrationVersion before, long executionTimeMs) {
+        List<AppliedStep> all = new java.util.ArrayList<>(earlier);
+        all.addAll(migrations);
+        return new MigrateResult(store, target, targetVersion, before, versionAfter, all, all.isEmpty() ? status : Status.MIGRATED, executionTimeMs,
+            phase, backfill);
+    }
+
+    /**
      * @param p the phase's report
      * @return this result with it
      */

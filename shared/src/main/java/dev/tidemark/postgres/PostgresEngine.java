@@ -267,9 +267,7 @@ public final class PostgresEngine implements MigrationEngine {
         before.requireNotBelowCurrent(targetVersion);
         List<AppliedStep> earlier = dryRun ? null : dev.tidemark.migration.Backfills.completeBefore(this, scripts, before, targetVersion);
         if (earlier != null) {
-            MigrateResult rest = migrate(targetVersion, false);
-            return new MigrateResult(Store.POSTGRES, target, targetVersion.toString(), before.currentVersion(), rest.versionAfter(),
-                java.util.stream.Stream.concat(earlier.stream(), rest.migrations().stream()).toList(), MigrateResult.Status.MIGRATED, elapsed(start));
+            return migrate(targetVersion, false).after(earlier, before.currentVersion(), elapsed(start));
         }
         List<PendingMigration> wanted = before.pending().stream()
             .filter(p -> targetVersion.includes(p.version(), before.currentVersion()))

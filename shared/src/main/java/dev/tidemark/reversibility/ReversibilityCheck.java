@@ -60,7 +60,7 @@ public final class ReversibilityCheck {
         List<MigrationScript> applied = new ArrayList<>();
         for (MigrationScript s : versioned) {
             try {
-                migrateTo(engine, versioned, s.version());
+                engine.migrate(TargetVersion.parse(s.version().toString()), false);
             } catch (TidemarkException e) {
                 checks.put(s.version(), check(s, undoByVersion, "MIGRATE_FAILED", List.of(), e.getMessage()));
                 break;
@@ -86,7 +86,7 @@ public final class ReversibilityCheck {
                 }
                 try {
                     reset.run();
-                    migrateTo(engine, versioned, s.version());
+                    engine.migrate(TargetVersion.parse(s.version().toString()), false);
                     List<String> rebuilt = snapshots.take().differencesFrom(after.get(s.version()));
                     if (!rebuilt.isEmpty()) {
                         throw new IllegalStateException("migrating afresh to " + s.version() + " gave another schema: " + rebuilt);
@@ -132,7 +132,7 @@ public final class ReversibilityCheck {
                 if (offTrack && reset != null) {
                     reset.run(); // the lowest version was not undone cleanly: re-migrate from an empty target
                 }
-                migrateTo(engine, versioned, applied.getLast().version());
+                engine.migrate(TargetVersion.parse(applied.getLast().version().toString()), false);
                 reapplyDifferences = snapshots.take().differencesFrom(after.get(applied.getLast().version()));
                 reapplied = reapplyDifferences.isEmpty();
             } catch (TidemarkException e) {
@@ -241,31 +241,5 @@ public final class ReversibilityCheck {
                                                           List<String> differences, String error) {
         MigrationScript u = undo.get(s.version());
         return new ReversibilityReport.VersionCheck(s.version(), s.script(), u == null ? null : u.script(), outcome, differences, error, List.of());
-    }
-
-    /**
-     * Migrates to {@code to}, running each backfill or reindex declared on the way to its end before its version is
-     * recorded (as a rollout does across invocations), so that the schema it leaves is what gets compared.
-     */
-    private static void migrateTo(MigrationEngine engine, List<MigrationScript> versioned, MigrationVersion to) {
-        dev.tidemark.migration.Backfills backfills = engine.backfills();
-        List<MigrationScript> pending = engine.info().pending().stream().filter(p -> p.version().compareTo(to) <= 0)
-            .map(p -> versioned.stream().filter(v -> v.version().equals(p.version())).findFirst().orElse(null))
-            .filter(java.util.Objects::nonNull).toList();
-        if (pending.stream().noneMatch(backfills::declares)) {
-            engine.migrate(TargetVersion.parse(to.toString()), false);
-            return;
-        }
-        for (MigrationScript s : pending) {
-            if (backfills.declares(s)) {
-                while (!backfills.run(s, () -> false).finished()) {
-                    Thread.onSpinWait();
-                }
-            }
-            engine.migrate(TargetVersion.parse(s.version().toString()), false);
-            if (backfills.declares(s)) {
-                backfills.forget(s);
-            }
-        }
     }
 }

@@ -26,9 +26,10 @@ import java.util.function.BooleanSupplier;
  * @param run the migrations this call runs, in version order
  * @param contractPending contract migrations pending up to the target version that this phase leaves for the next
  * @param backfills the engine's backfill runner
+ * @param backfilled the versions among the pending ones that are backfills (their declarations read once)
  */
 record RolloutPlan(UpgradeTarget target, UpgradeRequest.RolloutPhase phase, List<MigrationScript> run, List<MigrationScript> contractPending,
-                   Backfills backfills) {
+                   Backfills backfills, java.util.Set<dev.tidemark.migration.MigrationVersion> backfilled) {
 
     /**
      * @param target the request's target
@@ -43,20 +44,19 @@ record RolloutPlan(UpgradeTarget target, UpgradeRequest.RolloutPhase phase, List
         while (firstContract < pending.size() && Phase.of(pending.get(firstContract)) == Phase.EXPAND) {
             firstContract++;
         }
-        for (MigrationScript s : pending) {
-            backfills.declares(s);
-        }
+        java.util.Set<dev.tidemark.migration.MigrationVersion> backfilled = pending.stream().filter(backfills::declares)
+            .map(MigrationScript::version).collect(java.util.stream.Collectors.toSet());
         return switch (phase) {
-            case ALL -> new RolloutPlan(target, phase, pending, List.of(), backfills);
+            case ALL -> new RolloutPlan(target, phase, pending, List.of(), backfills, backfilled);
             case EXPAND -> new RolloutPlan(target, phase, pending.subList(0, firstContract),
-                pending.subList(firstContract, pending.size()).stream().filter(s -> Phase.of(s) == Phase.CONTRACT).toList(), backfills);
+                pending.subList(firstContract, pending.size()).stream().filter(s -> Phase.of(s) == Phase.CONTRACT).toList(), backfills, backfilled);
             case CONTRACT -> {
                 if (firstContract > 0) {
                     throw new ValidationException("phase: contract: " + target.store().id() + " target '" + target.name() + "' has expand migrations"
                         + " pending (" + String.join(", ", pending.subList(0, firstContract).stream().map(MigrationScript::script).toList())
                         + "); run the expand phase and deploy the application first; nothing ran");
                 }
-                yield new RolloutPlan(target, phase, pending, List.of(), backfills);
+                yield new RolloutPlan(target, phase, pending, List.of(), backfills, backfilled);
             }
         };
     }
@@ -80,7 +80,7 @@ record RolloutPlan(UpgradeTarget target, UpgradeRequest.RolloutPhase phase, List
         if (dryRun) {
             MigrateResult r = engine.migrate(last, true);
             List<AppliedStep> steps = r.migrations().stream().map(step -> run.stream()
-                .filter(s -> s.version().equals(step.version()) && backfills.declares(s)).findFirst()
+                .filter(s -> s.version().equals(step.version()) && backfilled.contains(s.version())).findFirst()
                 .map(s -> new AppliedStep(step.version(), step.description(), step.script(), 0, List.of(s.content().strip())))
                 .orElse(step)).toList();
             return withPhase(result(before, r, steps, MigrateResult.Status.DRY_RUN, start, null), List.of(), false);
@@ -90,7 +90,7 @@ record RolloutPlan(UpgradeTarget target, UpgradeRequest.RolloutPhase phase, List
         List<MigrationScript> ran = new ArrayList<>();
         for (int i = 0; i < run.size(); i++) {
             MigrationScript s = run.get(i);
-            if (!backfills.declares(s)) {
+            if (!backfilled.contains(s.version())) {
                 continue;
             }
             if (i > 0 && (r == null || r.versionAfter() == null || r.versionAfter().compareTo(run.get(i - 1).version()) < 0)) {

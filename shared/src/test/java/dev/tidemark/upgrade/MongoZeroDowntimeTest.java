@@ -30,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -82,16 +81,6 @@ class MongoZeroDowntimeTest {
             UpgradeRequest.Operation.MIGRATE, false, phase);
     }
 
-    private static List<MigrateResult> untilDone(EngineFactory engines, UpgradeRequest request, BooleanSupplier outOfTime) {
-        List<MigrateResult> calls = new ArrayList<>();
-        MigrateResult r;
-        do {
-            r = new UpgradeService(engines).upgrade(request, outOfTime).results().getFirst();
-            calls.add(r);
-        } while (r.status() == MigrateResult.Status.IN_PROGRESS && calls.size() < 500);
-        return calls;
-    }
-
     private void release(int docs) throws Exception {
         Files.writeString(dir.resolve("V1__profiles.json"), "[{\"create\": \"profiles\"}]");
         Files.writeString(dir.resolve("U1__profiles.json"), "[{\"drop\": \"profiles\"}]");
@@ -128,7 +117,7 @@ class MongoZeroDowntimeTest {
     void aBackfillInterruptedAtRandomBatchBoundariesGivesTheUninterruptedResultAndIsRecordedOnlyWhenDone() throws Exception {
         release(523);
         Random random = new Random(7);
-        List<MigrateResult> calls = untilDone(engines(), request(UpgradeRequest.RolloutPhase.EXPAND), () -> random.nextBoolean());
+        List<MigrateResult> calls = RolloutCalls.untilDone(engines(), request(UpgradeRequest.RolloutPhase.EXPAND), () -> random.nextBoolean());
         assertThat(calls.size()).isGreaterThan(2);
         for (MigrateResult r : calls.subList(0, calls.size() - 1)) {
             assertThat(r.status()).isEqualTo(MigrateResult.Status.IN_PROGRESS);
@@ -149,10 +138,10 @@ class MongoZeroDowntimeTest {
         try (var engine = engines().open(engines().config().target("app-docs").orElseThrow())) {
             engine.undo(MigrationVersion.parse("1"), false);
         }
-        assertThat(untilDone(engines(), request(UpgradeRequest.RolloutPhase.EXPAND), () -> false)).hasSize(1);
+        assertThat(RolloutCalls.untilDone(engines(), request(UpgradeRequest.RolloutPhase.EXPAND), () -> false)).hasSize(1);
         assertThat(tiers()).isEqualTo(interrupted);
 
-        MigrateResult contract = untilDone(engines(), request(UpgradeRequest.RolloutPhase.CONTRACT), () -> false).getLast();
+        MigrateResult contract = RolloutCalls.untilDone(engines(), request(UpgradeRequest.RolloutPhase.CONTRACT), () -> false).getLast();
         assertThat(contract.phase().irreversible()).containsExactly("V3__drop_legacy_level.json");
     }
 

@@ -42,7 +42,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -139,18 +138,7 @@ class PostgresZeroDowntimeTest {
             UpgradeRequest.Operation.MIGRATE, false, phase);
     }
 
-    /** Calls the upgrade until no backfill is in progress, as the state machine's loop does. */
-    private static List<MigrateResult> untilDone(EngineFactory engines, UpgradeRequest request, BooleanSupplier outOfTime) {
-        List<MigrateResult> calls = new ArrayList<>();
-        MigrateResult r;
-        do {
-            r = new UpgradeService(engines).upgrade(request, outOfTime).results().getFirst();
-            calls.add(r);
-        } while (r.status() == MigrateResult.Status.IN_PROGRESS && calls.size() < 500);
-        return calls;
-    }
-
-    private void seedRelease1(EngineFactory engines, int rows) throws Exception {
+        private void seedRelease1(EngineFactory engines, int rows) throws Exception {
         write("V1__users.sql", V1);
         write("U1__users.sql", "DROP TABLE users;\n");
         assertThat(new UpgradeService(engines).upgrade(request(UpgradeRequest.RolloutPhase.ALL, "latest")).results().getFirst().status())
@@ -193,7 +181,7 @@ class PostgresZeroDowntimeTest {
         seedRelease1(engines, 250);
         release2();
 
-        MigrateResult expand = untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false).getLast();
+        MigrateResult expand = RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false).getLast();
         assertThat(expand.status()).isEqualTo(MigrateResult.Status.MIGRATED);
         assertThat(expand.versionAfter()).isEqualTo(MigrationVersion.parse("3"));
         assertThat(expand.migrations()).extracting(s -> s.script()).containsExactly("V2__display_name.sql", "V3__backfill_display_name.sql");
@@ -208,10 +196,10 @@ class PostgresZeroDowntimeTest {
         assertThat(health.betweenPhases().contractPending()).containsExactly("V4__drop_name.sql");
         assertThat(health.betweenPhases().since()).isNotNull();
 
-        MigrateResult again = untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false).getLast();
+        MigrateResult again = RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false).getLast();
         assertThat(again.status()).as("a second expand has nothing to do").isEqualTo(MigrateResult.Status.UP_TO_DATE);
 
-        MigrateResult contract = untilDone(engines, request(UpgradeRequest.RolloutPhase.CONTRACT, "latest"), () -> false).getLast();
+        MigrateResult contract = RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.CONTRACT, "latest"), () -> false).getLast();
         assertThat(contract.versionAfter()).isEqualTo(MigrationVersion.parse("4"));
         assertThat(contract.phase().irreversible()).containsExactly("V4__drop_name.sql");
         assertThat(schemaDigest()).isEqualTo("id bigint not null, created_at timestamp with time zone not null, display_name text not null");
@@ -257,7 +245,7 @@ class PostgresZeroDowntimeTest {
         EngineFactory engines = engines(2000);
         seedRelease1(engines, 1234);
         release2();
-        List<MigrateResult> straight = untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false);
+        List<MigrateResult> straight = RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false);
         assertThat(straight).hasSize(1);
         String expected = tableDigest("name, display_name");
 
@@ -275,13 +263,13 @@ class PostgresZeroDowntimeTest {
         write("V3__backfill_display_name.sql", V3.replace("upper(name)", "upper(name) || CASE WHEN id = (SELECT on_id FROM fault) THEN (1/(id - id))::text ELSE '' END"));
         Random random = new Random(42);
         List<MigrateResult> calls = new ArrayList<>();
-        assertThatThrownBy(() -> calls.addAll(untilDone(cut, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> random.nextInt(2) == 0)))
+        assertThatThrownBy(() -> calls.addAll(RolloutCalls.untilDone(cut, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> random.nextInt(2) == 0)))
             .isInstanceOf(MigrationFailedException.class).hasMessageContaining("V3__backfill_display_name.sql").hasMessageContaining("division by zero");
         assertThat(history()).as("the backfill is not recorded while batches are left").isEqualTo("1:true,2:true");
         try (Connection c = connect(); Statement st = c.createStatement()) {
             st.execute("DELETE FROM fault");
         }
-        List<MigrateResult> resumed = untilDone(cut, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> random.nextInt(2) == 0);
+        List<MigrateResult> resumed = RolloutCalls.untilDone(cut, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> random.nextInt(2) == 0);
         assertThat(resumed.size()).as("interrupted more than once").isGreaterThan(1);
         assertThat(resumed.subList(0, resumed.size() - 1)).allSatisfy(r -> {
             assertThat(r.status()).isEqualTo(MigrateResult.Status.IN_PROGRESS);
@@ -339,14 +327,14 @@ class PostgresZeroDowntimeTest {
         });
         try {
             Thread.sleep(200);
-            List<MigrateResult> expand = untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> true);
+            List<MigrateResult> expand = RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> true);
             assertThat(expand.getLast().phase().deploy()).isTrue();
             // the deploy: the new application, which writes display_name only, replaces the old one; what the old one wrote
             // after the backfill passed was filled by the trigger
             long oldWrites = writes.get();
             newApp.set(true);
             Thread.sleep(200);
-            List<MigrateResult> contract = untilDone(engines, request(UpgradeRequest.RolloutPhase.CONTRACT, "latest"), () -> true);
+            List<MigrateResult> contract = RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.CONTRACT, "latest"), () -> true);
             assertThat(contract.getLast().versionAfter()).isEqualTo(MigrationVersion.parse("4"));
             Thread.sleep(200);
             assertThat(writes.get()).isGreaterThan(oldWrites);
@@ -404,15 +392,15 @@ class PostgresZeroDowntimeTest {
         seedRelease1(engines, 300);
         String release1 = schemaDigest() + tableDigest("name");
         release2();
-        untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false);
+        RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false);
         TargetConfig target = engines.config().target("app-db").orElseThrow();
         RollbackReport between = new RollbackService(engines).rollback(new RollbackRequest(List.of(new RollbackTarget(target, MigrationVersion.parse("1"))),
             false, null, false));
         assertThat(between.dataLoss()).as("only expand migrations undone").isEmpty();
         assertThat(schemaDigest() + tableDigest("name")).isEqualTo(release1);
 
-        untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false);
-        untilDone(engines, request(UpgradeRequest.RolloutPhase.CONTRACT, "latest"), () -> false);
+        RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.EXPAND, "latest"), () -> false);
+        RolloutCalls.untilDone(engines, request(UpgradeRequest.RolloutPhase.CONTRACT, "latest"), () -> false);
         RollbackReport after = new RollbackService(engines).rollback(new RollbackRequest(List.of(new RollbackTarget(target, MigrationVersion.parse("1"))),
             true, null, false));
         assertThat(after.dataLoss()).containsExactly("app-db: V4__drop_name.sql");

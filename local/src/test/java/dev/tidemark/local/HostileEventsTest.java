@@ -266,6 +266,7 @@ class HostileEventsTest {
                 if (up) {
                     f.put("/operation", Kind.ENUM);
                     f.put("/realignChecksums", Kind.BOOL);
+                    f.put("/phase", Kind.ENUM);
                 } else {
                     f.put("/restore", Kind.OBJECT);
                     f.put("/rolloutTargets", Kind.ARRAY);
